@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Settings from the environment. */
+#include "core/config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/klog.h"
+
+static int dup_env(const char *name, char **out)
+{
+    const char *v = getenv(name);
+
+    *out = NULL;
+    if (v == NULL || *v == '\0') {
+        return 0;
+    }
+    *out = strdup(v);
+    return *out ? 0 : -ENOMEM;
+}
+
+int config_default_log(struct buf *out)
+{
+    const char *xdg = getenv("XDG_STATE_HOME");
+    const char *home = getenv("HOME");
+
+    if (xdg != NULL && xdg[0] == '/') {
+        return buf_printf(out, "%s/kest/kest.log", xdg);
+    }
+    if (home != NULL && home[0] == '/') {
+        return buf_printf(out, "%s/.local/state/kest/kest.log", home);
+    }
+    return buf_printf(out, "/tmp/kest-%u.log", (unsigned)getuid());
+}
+
+static int parse_bool(const char *name, bool dflt, bool *out)
+{
+    const char *v = getenv(name);
+
+    *out = dflt;
+    if (v == NULL || *v == '\0') {
+        return 0;
+    }
+    if (strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 ||
+        strcmp(v, "true") == 0 || strcmp(v, "on") == 0) {
+        *out = true;
+    } else if (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 ||
+               strcmp(v, "false") == 0 || strcmp(v, "off") == 0) {
+        *out = false;
+    } else {
+        klog_error("config", "%s: not a boolean: '%s'", name, v);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int parse_misc(struct config *c)
+{
+    const char *v;
+    char *end;
+    long n;
+
+    v = getenv("KEST_FAIL");
+    if (v != NULL && *v != '\0') {
+        if (strcmp(v, "closed") != 0 && strcmp(v, "open") != 0) {
+            klog_error("config", "KEST_FAIL: expected open or closed: '%s'",
+                       v);
+            return -EINVAL;
+        }
+        c->fail_closed = strcmp(v, "closed") == 0;
+    }
+    v = getenv("KEST_TIMEOUT_MS");
+    if (v != NULL && *v != '\0') {
+        errno = 0;
+        n = strtol(v, &end, 10);
+        if (errno != 0 || *end != '\0' || n < 1 || n > 600000) {
+            klog_error("config", "KEST_TIMEOUT_MS: not 1..600000: '%s'", v);
+            return -EINVAL;
+        }
+        c->timeout_ms = (int)n;
+    }
+    v = getenv("KEST_LOG_MODE");
+    if (v != NULL && *v != '\0') {
+        n = strtol(v, &end, 8);
+        if (*end != '\0' || n < 0 || n > 0666 || (n & 0600) != 0600) {
+            klog_error("config", "KEST_LOG_MODE: not an octal mode "
+                       "with owner read/write: '%s'", v);
+            return -EINVAL;
+        }
+        c->log_mode = (mode_t)n;
+    }
+    return 0;
+}
+
+int config_from_env(struct config *c)
+{
+    struct buf b;
+    int rc;
+
+    memset(c, 0, sizeof(*c));
+    c->timeout_ms = KEST_TIMEOUT_DEFAULT_MS;
+    c->log_mode = 0600;
+    rc = dup_env("KEST_LOG", &c->log_path);
+    if (rc == 0 && c->log_path == NULL) {
+        buf_init(&b);
+        rc = config_default_log(&b);
+        c->log_path = rc == 0 ? buf_steal(&b) : NULL;
+        buf_cleanup(&b);
+    }
+    if (rc == 0) {
+        rc = dup_env("KEST_KEY", &c->key_path);
+    }
+    if (rc == 0) {
+        rc = dup_env("KEST_PRINCIPAL", &c->principal);
+    }
+    if (rc == 0) {
+        rc = dup_env("KEST_PROVIDER", &c->provider);
+    }
+    if (rc == 0) {
+        rc = dup_env("KEST_ENV_ALLOW", &c->env_allow);
+    }
+    if (rc == 0) {
+        rc = parse_bool("KEST_HASH", true, &c->hash_exe);
+    }
+    if (rc == 0) {
+        rc = parse_bool("KEST_QUIET", false, &c->quiet);
+    }
+    if (rc == 0) {
+        rc = parse_misc(c);
+    }
+    if (rc < 0) {
+        config_cleanup(c);
+    }
+    return rc;
+}
+
+void config_cleanup(struct config *c)
+{
+    free(c->log_path);
+    free(c->key_path);
+    free(c->principal);
+    free(c->provider);
+    free(c->env_allow);
+    memset(c, 0, sizeof(*c));
+}
+
+bool config_list_has(const char *list, const char *name, size_t n)
+{
+    const char *p = list;
+
+    while (p != NULL && *p != '\0') {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+
+        if (len == n && memcmp(p, name, n) == 0) {
+            return true;
+        }
+        p = e ? e + 1 : NULL;
+    }
+    return false;
+}

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Resolving the exec target as the kernel will, hashing it, and the
+ * lossless argv and environment. */
+#include "core/execinfo.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/bytes.h"
+#include "core/procinfo.h"
+#include "core/record.h"
+
+#define HASH_CACHE 16
+
+struct hash_entry {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    struct timespec ctime;
+    char hex[65];
+};
+
+static struct hash_entry hash_cache[HASH_CACHE];
+static unsigned hash_next;
+
+static bool same_file(const struct hash_entry *h, const struct stat *st)
+{
+    return h->hex[0] != '\0' && h->dev == st->st_dev &&
+           h->ino == st->st_ino && h->size == st->st_size &&
+           h->mtime.tv_sec == st->st_mtim.tv_sec &&
+           h->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+           h->ctime.tv_sec == st->st_ctim.tv_sec &&
+           h->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+static int digest_fd(int fd, uint8_t md[32])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    uint8_t *chunk;
+    ssize_t n;
+    int rc = 0;
+
+    chunk = malloc(1 << 16);
+    if (ctx == NULL || chunk == NULL ||
+        EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    while ((n = read(fd, chunk, 1 << 16)) > 0) {
+        if (EVP_DigestUpdate(ctx, chunk, (size_t)n) != 1) {
+            rc = -EINVAL;
+            goto out;
+        }
+    }
+    if (n < 0) {
+        rc = -errno;
+        goto out;
+    }
+    if (EVP_DigestFinal_ex(ctx, md, NULL) != 1) {
+        rc = -EINVAL;
+    }
+out:
+    free(chunk);
+    EVP_MD_CTX_free(ctx);
+    return rc;
+}
+
+int execinfo_hash_fd(int fd, char out[65])
+{
+    struct hash_entry *h;
+    struct stat st;
+    uint8_t md[32];
+    unsigned i;
+    int rc;
+
+    if (fstat(fd, &st) < 0) {
+        return -errno;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        return S_ISDIR(st.st_mode) ? -EISDIR : -EACCES;
+    }
+    for (i = 0; i < HASH_CACHE; i++) {
+        if (same_file(&hash_cache[i], &st)) {
+            memcpy(out, hash_cache[i].hex, 65);
+            return 0;
+        }
+    }
+    rc = digest_fd(fd, md);
+    if (rc < 0) {
+        return rc;
+    }
+    record_hex(md, sizeof(md), out);
+    h = &hash_cache[hash_next++ % HASH_CACHE];
+    h->dev = st.st_dev;
+    h->ino = st.st_ino;
+    h->size = st.st_size;
+    h->mtime = st.st_mtim;
+    h->ctime = st.st_ctim;
+    memcpy(h->hex, out, 65);
+    return 0;
+}
+
+static bool runnable(const char *path)
+{
+    struct stat st;
+
+    return access(path, X_OK) == 0 && stat(path, &st) == 0 &&
+           S_ISREG(st.st_mode);
+}
+
+/* execvp's search: each PATH element in turn, empty meaning ".". */
+static int search(const char *file, const char *path, struct buf *out)
+{
+    const char *p = path;
+
+    while (p != NULL) {
+        const char *e = strchr(p, ':');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+
+        out->len = 0;
+        if (buf_printf(out, "%.*s%s%s", (int)n, n ? p : ".",
+                       n && p[n - 1] == '/' ? "" : "/", file) < 0) {
+            return -ENOMEM;
+        }
+        if (runnable((char *)out->data)) {
+            return 0;
+        }
+        p = e ? e + 1 : NULL;
+    }
+    return -ENOENT;
+}
+
+/* The path the kernel will open, before symlinks are followed. */
+static int target_path(const struct kest_exec *e, int32_t pid,
+                       struct buf *out)
+{
+    char link[64];
+
+    if (e->path == NULL || (e->path[0] == '\0' && e->fd >= 0)) {
+        snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)pid, e->fd);
+        return buf_puts(out, link);
+    }
+    if (e->search_path != NULL && strchr(e->path, '/') == NULL &&
+        e->path[0] != '\0') {
+        return search(e->path, e->search_path, out);
+    }
+    if (e->path[0] == '/') {
+        return buf_puts(out, e->path);
+    }
+    if (e->fd >= 0) {
+        snprintf(link, sizeof(link), "/proc/%d/fd/%d/", (int)pid, e->fd);
+    } else {
+        snprintf(link, sizeof(link), "/proc/%d/cwd/", (int)pid);
+    }
+    return buf_printf(out, "%s%s", link, e->path);
+}
+
+static int add_target(json_t *o, const struct kest_exec *e, int32_t pid,
+                      const struct config *cfg)
+{
+    char real[PATH_MAX];
+    char hex[65];
+    struct buf t;
+    int fd;
+    int rc;
+
+    buf_init(&t);
+    rc = target_path(e, pid, &t);
+    if (rc == -ENOMEM) {
+        return rc;
+    }
+    if (rc < 0 || realpath((char *)t.data, real) == NULL) {
+        json_object_set_new(o, "resolved", json_null());
+        json_object_set_new(o, "sha256", json_null());
+        buf_cleanup(&t);
+        return 0;
+    }
+    json_object_set_new(o, "resolved", bytes_to_json(real, strlen(real)));
+    buf_cleanup(&t);
+    if (!cfg->hash_exe) {
+        return json_object_set_new(o, "sha256", json_null());
+    }
+    fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    rc = fd < 0 ? -errno : execinfo_hash_fd(fd, hex);
+    if (fd >= 0) {
+        close(fd);
+    }
+    return json_object_set_new(o, "sha256",
+                               rc == 0 ? json_string(hex) : json_null());
+}
+
+static json_t *strv_json(char *const *v)
+{
+    json_t *arr = json_array();
+    size_t i;
+
+    for (i = 0; arr != NULL && v != NULL && v[i] != NULL; i++) {
+        if (json_array_append_new(arr, bytes_to_json(v[i], strlen(v[i])))) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+/* NAME=VALUE for allowed names, NAME alone otherwise. */
+static json_t *env_json(char *const *envp, const struct config *cfg)
+{
+    json_t *arr = json_array();
+    size_t i;
+
+    for (i = 0; arr != NULL && envp != NULL && envp[i] != NULL; i++) {
+        const char *eq = strchr(envp[i], '=');
+        size_t n = eq ? (size_t)(eq - envp[i]) : strlen(envp[i]);
+
+        if (!config_list_has(cfg->env_allow, envp[i], n)) {
+            n = strlen(envp[i]) > n ? n : strlen(envp[i]);
+        } else {
+            n = strlen(envp[i]);
+        }
+        if (json_array_append_new(arr, bytes_to_json(envp[i], n))) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+json_t *execinfo_json(const struct kest_exec *e, int32_t pid,
+                      const struct config *cfg)
+{
+    json_t *o;
+
+    o = json_pack("{s:s, s:o, s:o, s:o}", "api", e->api, "path",
+                  e->path ? bytes_to_json(e->path, strlen(e->path))
+                          : json_null(),
+                  "argv", strv_json(e->argv), "env",
+                  env_json(e->envp, cfg));
+    if (o == NULL) {
+        return NULL;
+    }
+    if (e->fd >= 0) {
+        json_object_set_new(o, "fd", json_integer(e->fd));
+    }
+    if (e->argv == NULL) {
+        json_object_set_new(o, "argv", json_null());
+    }
+    if (e->restored != NULL) {
+        json_object_set_new(o, "env_restored", json_string(e->restored));
+    }
+    if (add_target(o, e, pid, cfg) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}

@@ -1,0 +1,613 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Log verification. */
+#include "core/verify.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/b64.h"
+#include "core/htab.h"
+#include "core/jcs.h"
+#include "core/record.h"
+
+#define BATCH_LINES 4096
+#define BATCH_BYTES (64u << 20)
+
+struct line {
+    char *text;
+    size_t len;
+    uint64_t no;
+    /* results of the parallel check */
+    char *error;
+    bool gap;
+    char hash[65];
+    char prev[65];
+    char instance[33];
+    uint64_t seq;
+    json_t *payload;
+};
+
+struct batch {
+    struct line *lines;
+    size_t n;
+    const struct verify_opts *opts;
+    int stride;
+    int first;
+};
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+
+static char *fmt(const char *f, ...)
+{
+    va_list ap;
+    char *s;
+
+    va_start(ap, f);
+    if (vasprintf(&s, f, ap) < 0) {
+        s = NULL;
+    }
+    va_end(ap);
+    return s ? s : strdup("out of memory");
+}
+
+static bool hexc(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+static bool is_hex(const char *s, size_t n)
+{
+    size_t i;
+
+    if (s == NULL || strlen(s) != n) {
+        return false;
+    }
+    for (i = 0; i < n; i++) {
+        if (!hexc(s[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool is_link(const char *s)
+{
+    return s != NULL && (strcmp(s, "0") == 0 || is_hex(s, 64));
+}
+
+static bool is_uuid7(const char *s)
+{
+    size_t i;
+
+    if (s == NULL || strlen(s) != 36 || s[14] != '7' ||
+        strchr("89ab", s[19]) == NULL) {
+        return false;
+    }
+    for (i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+        if (dash ? s[i] != '-' : !hexc(s[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The payload fields the chain and lineage checks rely on. */
+static char *check_payload(struct line *l, json_t *pl)
+{
+    json_t *parents = json_object_get(pl, "parent_ids");
+    json_t *labels = json_object_get(pl, "labels");
+    json_t *proc = json_object_get(pl, "process");
+    const char *op = json_string_value(json_object_get(pl, "operation"));
+    const char *prev = json_string_value(json_object_get(pl, "log_prev"));
+    const char *inst = json_string_value(json_object_get(proc, "instance"));
+    json_t *seq = json_object_get(pl, "seq");
+    size_t i;
+
+    if (!json_is_string(json_object_get(pl, "schema_version")) ||
+        strcmp(json_string_value(json_object_get(pl, "schema_version")),
+               RECORD_SCHEMA) != 0) {
+        return fmt("unknown schema_version");
+    }
+    if (!is_uuid7(json_string_value(json_object_get(pl, "entry_id")))) {
+        return fmt("entry_id is not a UUIDv7");
+    }
+    if (op == NULL || op[0] == '\0') {
+        return fmt("operation missing");
+    }
+    if (!json_is_integer(json_object_get(pl, "timestamp_ms"))) {
+        return fmt("timestamp_ms missing");
+    }
+    if (!json_is_array(parents) || json_array_size(parents) == 0) {
+        return fmt("parent_ids missing");
+    }
+    for (i = 0; i < json_array_size(parents); i++) {
+        if (!is_link(json_string_value(json_array_get(parents, i)))) {
+            return fmt("parent_ids[%zu] is not a record hash", i);
+        }
+    }
+    if (!json_is_string(json_object_get(labels, "principal"))) {
+        return fmt("labels.principal missing");
+    }
+    if (!is_link(prev)) {
+        return fmt("log_prev missing or malformed");
+    }
+    if (!json_is_integer(seq) || json_integer_value(seq) < 1) {
+        return fmt("seq missing");
+    }
+    if (!is_hex(inst, 32)) {
+        return fmt("process.instance missing");
+    }
+    strcpy(l->prev, prev);
+    strcpy(l->instance, inst);
+    l->seq = (uint64_t)json_integer_value(seq);
+    return NULL;
+}
+
+static struct key *find_key(const struct verify_opts *o, const char *kid)
+{
+    size_t i;
+
+    for (i = 0; kid != NULL && i < o->nkeys; i++) {
+        if (strcmp(key_kid(o->keys[i]), kid) == 0) {
+            return o->keys[i];
+        }
+    }
+    return NULL;
+}
+
+static char *check_signature(struct line *l, const struct verify_opts *o,
+                             const char *prot, size_t pn, const char *pb64,
+                             size_t bn, const char *sig)
+{
+    const char *alg;
+    const char *kid;
+    struct buf hdr, raw, input;
+    json_t *h = NULL;
+    struct key *k;
+    char *err = NULL;
+    int rc;
+
+    buf_init(&hdr);
+    buf_init(&raw);
+    buf_init(&input);
+    if (b64url_decode(&hdr, prot, pn) < 0 ||
+        (h = json_loadb((char *)hdr.data, hdr.len, JSON_REJECT_DUPLICATES,
+                        NULL)) == NULL || !json_is_object(h)) {
+        err = fmt("protected header is not base64url JSON");
+        goto out;
+    }
+    alg = json_string_value(json_object_get(h, "alg"));
+    kid = json_string_value(json_object_get(h, "kid"));
+    if (alg == NULL) {
+        err = fmt("protected header has no alg");
+        goto out;
+    }
+    if (strcmp(alg, "none") == 0) {
+        l->gap = true;
+        if (sig[0] != '\0' ||
+            strcmp(json_string_value(json_object_get(l->payload,
+                                                     "operation")),
+                   "gap") != 0) {
+            err = fmt("unsigned record that is not a gap");
+        }
+        goto out;
+    }
+    if (o->no_signatures) {
+        goto out;
+    }
+    k = find_key(o, kid);
+    if (k == NULL) {
+        err = fmt("no trusted key with kid %s", kid ? kid : "(none)");
+        goto out;
+    }
+    if (b64url_decode(&raw, sig, strlen(sig)) < 0) {
+        err = fmt("signature is not base64url");
+        goto out;
+    }
+    if (buf_append(&input, prot, pn) < 0 || buf_putc(&input, '.') < 0 ||
+        buf_append(&input, pb64, bn) < 0) {
+        err = fmt("out of memory");
+        goto out;
+    }
+    rc = key_verify(k, alg, input.data, input.len, raw.data, raw.len);
+    if (rc == -EPROTO) {
+        err = fmt("key type mismatch: alg %s with a %s key", alg,
+                  key_alg(k));
+    } else if (rc < 0) {
+        err = fmt("bad signature (kid %s)", kid);
+    }
+out:
+    json_decref(h);
+    buf_cleanup(&hdr);
+    buf_cleanup(&raw);
+    buf_cleanup(&input);
+    return err;
+}
+
+static char *check_line(struct line *l, const struct verify_opts *o)
+{
+    static const size_t head = sizeof("{\"payload\":") - 1;
+    json_error_t jerr;
+    struct buf canon, pb64;
+    const char *prot;
+    const char *sig;
+    json_t *root;
+    json_t *pl;
+    char *err = NULL;
+    size_t plen;
+
+    if (l->len == 0) {
+        return fmt("empty line");
+    }
+    root = json_loadb(l->text, l->len, JSON_REJECT_DUPLICATES |
+                      JSON_ALLOW_NUL, &jerr);
+    if (root == NULL) {
+        return fmt("damaged line, not JSON (%s)", jerr.text);
+    }
+    buf_init(&canon);
+    buf_init(&pb64);
+    pl = json_object_get(root, "payload");
+    prot = json_string_value(json_object_get(root, "protected"));
+    sig = json_string_value(json_object_get(root, "signature"));
+    if (!json_is_object(root) || json_object_size(root) != 3 ||
+        !json_is_object(pl) || prot == NULL || sig == NULL) {
+        err = fmt("not a record: want payload, protected and signature");
+        goto out;
+    }
+    if (jcs_encode(&canon, root) < 0 || canon.len != l->len ||
+        memcmp(canon.data, l->text, l->len) != 0) {
+        err = fmt("not in canonical form (RFC 8785)");
+        goto out;
+    }
+    l->payload = json_incref(pl);
+    err = check_payload(l, pl);
+    if (err != NULL) {
+        goto out;
+    }
+    /* Canonical, so the payload bytes are the line's own: everything
+     * between the head and the protected member. */
+    plen = l->len - head - strlen(prot) - strlen(sig) -
+           (sizeof(",\"protected\":\"\",\"signature\":\"\"}") - 1);
+    if (b64url_encode(&pb64, l->text + head, plen) < 0) {
+        err = fmt("out of memory");
+        goto out;
+    }
+    if (record_hash_parts(prot, strlen(prot), (char *)pb64.data, pb64.len,
+                          sig, strlen(sig), l->hash) < 0) {
+        err = fmt("cannot hash record");
+        goto out;
+    }
+    err = check_signature(l, o, prot, strlen(prot), (char *)pb64.data,
+                          pb64.len, sig);
+out:
+    json_decref(root);
+    buf_cleanup(&canon);
+    buf_cleanup(&pb64);
+    return err;
+}
+
+static void *worker(void *arg)
+{
+    struct batch *b = arg;
+    size_t i;
+
+    for (i = (size_t)b->first; i < b->n; i += (size_t)b->stride) {
+        if (b->lines[i].error == NULL) {
+            b->lines[i].error = check_line(&b->lines[i], b->opts);
+        }
+    }
+    return NULL;
+}
+
+static void check_batch(struct line *lines, size_t n,
+                        const struct verify_opts *o)
+{
+    struct batch b[64];
+    pthread_t tid[64];
+    int t = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    int i;
+
+    if (t < 1) {
+        t = 1;
+    }
+    if (t > 64) {
+        t = 64;
+    }
+    if ((size_t)t > n) {
+        t = n > 0 ? (int)n : 1;
+    }
+    for (i = 0; i < t; i++) {
+        b[i] = (struct batch){lines, n, o, t, i};
+    }
+    for (i = 1; i < t; i++) {
+        if (pthread_create(&tid[i], NULL, worker, &b[i]) != 0) {
+            tid[i] = 0;
+            worker(&b[i]);
+        }
+    }
+    worker(&b[0]);
+    for (i = 1; i < t; i++) {
+        if (tid[i] != 0) {
+            pthread_join(tid[i], NULL);
+        }
+    }
+}
+
+struct vstate {
+    const struct verify_opts *o;
+    struct verify_result *r;
+    struct htab records;
+    struct htab procs;
+    struct htab principals;
+    struct htab pending;
+    char prev[65];
+    size_t max;
+};
+
+/* Takes ownership of reason. */
+static void issue(struct vstate *s, const char *log, uint64_t line,
+                  char *reason)
+{
+    struct verify_result *r = s->r;
+    struct verify_issue *n;
+
+    r->failures++;
+    if (r->nissues >= s->max) {
+        free(reason);
+        return;
+    }
+    n = realloc(r->issues, (r->nissues + 1) * sizeof(*n));
+    if (n == NULL) {
+        free(reason);
+        return;
+    }
+    r->issues = n;
+    n[r->nissues].log = strdup(log);
+    n[r->nissues].line = line;
+    n[r->nissues].reason = reason;
+    r->nissues++;
+}
+
+static void track_sequence(struct vstate *s, const char *log,
+                           struct line *l)
+{
+    uint8_t key[32];
+    uint64_t *last;
+    bool added;
+
+    htab_key(l->instance, 32, key);
+    last = htab_put(&s->procs, key, &added);
+    if (last == NULL) {
+        return;
+    }
+    if (added) {
+        s->r->processes++;
+        if (l->seq != 1) {
+            issue(s, log, l->no, fmt("process %s begins at seq %llu: its "
+                                     "earlier records are missing",
+                                     l->instance,
+                                     (unsigned long long)l->seq));
+        }
+    } else if (l->seq != *last + 1) {
+        issue(s, log, l->no, fmt("process %s: seq %llu follows %llu",
+                                 l->instance, (unsigned long long)l->seq,
+                                 (unsigned long long)*last));
+    }
+    *last = l->seq;
+}
+
+static void track_lineage(struct vstate *s, struct line *l)
+{
+    json_t *parents = json_object_get(l->payload, "parent_ids");
+    const char *who;
+    uint8_t key[32];
+    bool added;
+    size_t i;
+
+    htab_key(l->hash, 64, key);
+    (void)htab_put(&s->records, key, &added);
+    for (i = 0; i < json_array_size(parents); i++) {
+        const char *p = json_string_value(json_array_get(parents, i));
+
+        if (strcmp(p, "0") == 0) {
+            continue;
+        }
+        htab_key(p, 64, key);
+        if (htab_get(&s->records, key) == NULL) {
+            (void)htab_put(&s->pending, key, &added);
+        }
+    }
+    who = json_string_value(
+        json_object_get(json_object_get(l->payload, "labels"), "principal"));
+    htab_key(who, strlen(who), key);
+    (void)htab_put(&s->principals, key, &added);
+    if (added && !l->gap) {
+        s->r->principals++;
+        json_array_append_new(s->r->principal_list, json_string(who));
+    }
+}
+
+static void settle(struct vstate *s, const char *log, struct line *l)
+{
+    if (l->error != NULL) {
+        issue(s, log, l->no, l->error);
+        l->error = NULL;
+        return;
+    }
+    if (strcmp(l->prev, s->prev) != 0) {
+        issue(s, log, l->no, fmt("log_prev %.12s does not name the previous "
+                                 "record %.12s: a line was deleted, "
+                                 "reordered or inserted", l->prev,
+                                 s->prev));
+    }
+    memcpy(s->prev, l->hash, sizeof(s->prev));
+    track_sequence(s, log, l);
+    track_lineage(s, l);
+    if (l->gap) {
+        json_t *g = json_object_get(l->payload, "gap");
+        const char *why = json_string_value(json_object_get(g, "reason"));
+
+        s->r->gaps++;
+        if (!s->o->allow_gaps) {
+            issue(s, log, l->no, fmt("gap: a record could not be signed: %s",
+                                     why ? why : "no reason given"));
+        }
+    } else {
+        s->r->records++;
+    }
+    memcpy(s->r->head, l->hash, sizeof(s->r->head));
+    if (s->o->each != NULL) {
+        s->o->each(s->o->ctx, log, l->no, l->hash, l->payload);
+    }
+}
+
+static void free_lines(struct line *lines, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        free(lines[i].text);
+        free(lines[i].error);
+        json_decref(lines[i].payload);
+    }
+}
+
+static int verify_one(struct vstate *s, const char *path)
+{
+    struct line *lines;
+    FILE *f;
+    uint64_t no = 0;
+    int rc = 0;
+
+    f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+    if (f == NULL) {
+        return -errno;
+    }
+    lines = calloc(BATCH_LINES, sizeof(*lines));
+    if (lines == NULL) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    strcpy(s->prev, "0");
+    for (;;) {
+        size_t n = 0;
+        size_t bytes = 0;
+        size_t i;
+
+        while (n < BATCH_LINES && bytes < BATCH_BYTES) {
+            struct line *l = &lines[n];
+            size_t cap = 0;
+            ssize_t got;
+
+            memset(l, 0, sizeof(*l));
+            got = getline(&l->text, &cap, f);
+            if (got < 0) {
+                free(l->text);
+                l->text = NULL;
+                break;
+            }
+            l->no = ++no;
+            l->len = (size_t)got;
+            if (got > 0 && l->text[got - 1] == '\n') {
+                l->text[--l->len] = '\0';
+            } else {
+                l->error = fmt("torn line: no newline at the end "
+                               "(interrupted append)");
+            }
+            bytes += l->len;
+            n++;
+        }
+        if (n == 0) {
+            break;
+        }
+        check_batch(lines, n, s->o);
+        for (i = 0; i < n; i++) {
+            settle(s, path, &lines[i]);
+        }
+        free_lines(lines, n);
+    }
+    if (ferror(f)) {
+        rc = -EIO;
+    }
+out:
+    free(lines);
+    if (f != stdin) {
+        fclose(f);
+    }
+    return rc;
+}
+
+static void finish(struct vstate *s, const char *last_log)
+{
+    size_t i;
+
+    for (i = 0; i < s->pending.cap; i++) {
+        if (s->pending.used[i] &&
+            htab_get(&s->records, s->pending.keys[i]) == NULL) {
+            s->r->external++;
+        }
+    }
+    if (s->o->expect_head != NULL &&
+        strcmp(s->o->expect_head, s->r->head) != 0) {
+        issue(s, last_log, 0, fmt("head is %s, expected %s: records are "
+                                  "missing from the end, or were added",
+                                  s->r->head[0] ? s->r->head : "(empty)",
+                                  s->o->expect_head));
+    }
+}
+
+int verify_logs(const char *const *paths, size_t n,
+                const struct verify_opts *opts, struct verify_result *r)
+{
+    struct vstate s;
+    size_t i;
+    int rc = 0;
+
+    memset(r, 0, sizeof(*r));
+    memset(&s, 0, sizeof(s));
+    r->principal_list = json_array();
+    if (r->principal_list == NULL) {
+        return -ENOMEM;
+    }
+    s.o = opts;
+    s.r = r;
+    s.max = opts->max_issues ? opts->max_issues : 20;
+    htab_init(&s.records);
+    htab_init(&s.procs);
+    htab_init(&s.principals);
+    htab_init(&s.pending);
+    for (i = 0; i < n && rc == 0; i++) {
+        rc = verify_one(&s, paths[i]);
+        if (rc < 0) {
+            issue(&s, paths[i], 0, fmt("cannot read: %s", strerror(-rc)));
+        }
+    }
+    if (rc == 0) {
+        finish(&s, n > 0 ? paths[n - 1] : "");
+    }
+    htab_cleanup(&s.records);
+    htab_cleanup(&s.procs);
+    htab_cleanup(&s.principals);
+    htab_cleanup(&s.pending);
+    return rc;
+}
+
+void verify_result_cleanup(struct verify_result *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->nissues; i++) {
+        free(r->issues[i].log);
+        free(r->issues[i].reason);
+    }
+    free(r->issues);
+    json_decref(r->principal_list);
+    memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Auto-detection order, as in Kest: SPIRE, AgentCore, AWS with a KMS key,
+ * OIDC token file, static key. Providers not built yet are absent. */
+#include "providers/providers.h"
+
+#include <stddef.h>
+
+const struct ident_ops *const ident_registry[] = {
+    &provider_static,
+    NULL,
+};

@@ -6,5 +6,6 @@
 #include "core/ident.h"
 
 extern const struct ident_ops provider_static;
+extern const struct ident_ops provider_spire;
 
 #endif

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 const struct ident_ops *const ident_registry[] = {
+    &provider_spire,
     &provider_static,
     NULL,
 };

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* SPIFFE Workload API client: gRPC over HTTP/2 cleartext through
+ * libcurl, messages decoded by hand (../shared/reference/workload-api.md
+ * has the wire details). */
+#ifndef KEST_WLAPI_H
+#define KEST_WLAPI_H
+
+#include <stdbool.h>
+
+#include "core/buf.h"
+
+#define WLAPI_MAX_MSG (4u << 20) /* gRPC's default message limit */
+
+struct wlapi_addr {
+    char unix_path[108]; /* set for unix: addresses */
+    char base_url[80];   /* http://localhost or http://IP:port */
+};
+
+struct wlapi_x509 {
+    char *spiffe_id;
+    struct buf certs;  /* DER certificates, leaf first */
+    struct buf key;    /* PKCS#8 DER private key (wiped on cleanup) */
+    struct buf bundle; /* DER CA certificates of the trust domain */
+};
+
+/* Parse an endpoint address: unix:///abs, unix:/abs or tcp://IP:port.
+ * Any other form is -EINVAL with a logged message quoting the value. */
+__attribute__((warn_unused_result)) int
+wlapi_addr_parse(const char *s, struct wlapi_addr *a);
+/* The address from KEST_SPIFFE_SOCKET, else SPIFFE_ENDPOINT_SOCKET.
+ * -ENOENT if neither is set. */
+__attribute__((warn_unused_result)) int wlapi_addr_env(struct wlapi_addr *a);
+
+/* One call; msg gets the first response message. Errors: -EACCES
+ * (PermissionDenied), -EAGAIN (Unavailable), -EINVAL (InvalidArgument),
+ * -ENOSYS (Unimplemented), -EPROTO (other status, compressed, truncated
+ * or malformed), -EMSGSIZE (over 4 MiB), -ENOENT (no socket),
+ * -ECONNREFUSED, -ETIMEDOUT. */
+__attribute__((warn_unused_result)) int
+wlapi_call(const struct wlapi_addr *a, const char *method,
+           const struct buf *req, bool stream, int timeout_ms,
+           struct buf *msg);
+
+/* FetchX509SVID: the first SVID, or the one whose SPIFFE ID is want. */
+__attribute__((warn_unused_result)) int
+wlapi_fetch_x509(const struct wlapi_addr *a, const char *want,
+                 int timeout_ms, struct wlapi_x509 *out);
+/* Pick from an X509SVIDResponse already received (exposed for tests). */
+__attribute__((warn_unused_result)) int
+wlapi_parse_x509(const uint8_t *msg, size_t n, const char *want,
+                 struct wlapi_x509 *out);
+void wlapi_x509_cleanup(struct wlapi_x509 *x);
+
+/* FetchJWTSVID for audience; *token is malloc'd. */
+__attribute__((warn_unused_result)) int
+wlapi_fetch_jwt(const struct wlapi_addr *a, const char *audience,
+                const char *want, int timeout_ms, char **token);
+/* Trust bundles: X.509 as concatenated PEM, or (jwt) one JWKS document
+ * holding the keys of every trust domain. */
+__attribute__((warn_unused_result)) int
+wlapi_fetch_bundles(const struct wlapi_addr *a, bool jwt, int timeout_ms,
+                    struct buf *out);
+
+#endif

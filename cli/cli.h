@@ -14,6 +14,7 @@ int cmd_keygen(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
 
 /* "kest: what: why" on stderr. */
 void cli_err(const char *what, const char *fmt, ...)

@@ -13,11 +13,13 @@
 #include "core/verify.h"
 
 static const char usage[] =
-    "usage: kest show [--tree] LOG...\n"
+    "usage: kest show [--tree | --dot] LOG...\n"
     "\n"
     "Prints each record: time (UTC), principal, pid, operation and\n"
     "details. --tree prints the lineage: every process under the record\n"
-    "that started it. show does not check signatures; kest verify does.\n";
+    "that started it. --dot prints the lineage as a Graphviz digraph\n"
+    "(render with: dot -Tpng -o tree.png). show does not check\n"
+    "signatures; kest verify does.\n";
 
 struct rec {
     char hash[65];
@@ -162,10 +164,72 @@ static void tree(struct recs *rs, const char *parent, const char *indent)
     }
 }
 
+/* One label for a record node: operation, pid and the program. */
+static void dot_label(const struct rec *r)
+{
+    const char *op = str(r->pl, "operation");
+    json_t *body = json_object_get(r->pl, op);
+    json_t *proc = json_object_get(r->pl, "process");
+    const json_t *what = json_object_get(body, "resolved");
+    FILE *f = stdout;
+    char *text = NULL;
+    size_t len = 0;
+    size_t i;
+
+    f = open_memstream(&text, &len);
+    if (f == NULL) {
+        return;
+    }
+    if (what == NULL || json_is_null(what)) {
+        what = json_array_get(json_object_get(body, "argv"), 0);
+    }
+    fprintf(f, "%s pid %lld\n", op,
+            (long long)json_integer_value(json_object_get(proc, "pid")));
+    put_bytes(f, what);
+    fclose(f);
+    fputs(" [label=\"", stdout);
+    for (i = 0; i < len; i++) {
+        if (text[i] == '"' || text[i] == '\\') {
+            putchar('\\');
+        }
+        if (text[i] == '\n') {
+            fputs("\\n", stdout);
+        } else {
+            putchar(text[i]);
+        }
+    }
+    printf("\"%s];\n", strcmp(op, "gap") == 0 ? ", color=red" : "");
+    free(text);
+}
+
+static void dot(const struct recs *rs)
+{
+    size_t i;
+
+    printf("digraph kest {\n  rankdir=LR;\n  node [shape=box, "
+           "fontname=\"monospace\", fontsize=10];\n");
+    for (i = 0; i < rs->n; i++) {
+        printf("  \"%.12s\"", rs->v[i].hash);
+        dot_label(&rs->v[i]);
+    }
+    for (i = 0; i < rs->n; i++) {
+        const char *p = first_parent(&rs->v[i]);
+        size_t j;
+
+        for (j = 0; j < rs->n && strcmp(rs->v[j].hash, p) != 0; j++) {
+        }
+        if (j < rs->n) {
+            printf("  \"%.12s\" -> \"%.12s\";\n", p, rs->v[i].hash);
+        }
+    }
+    printf("}\n");
+}
+
 int cmd_show(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"tree", no_argument, NULL, 't'},
+        {"dot", no_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
     struct verify_opts vo;
@@ -179,11 +243,11 @@ int cmd_show(int argc, char **argv)
         return CLI_OK;
     }
     while ((c = getopt_long(argc, argv, "t", opts, NULL)) != -1) {
-        if (c != 't') {
+        if (c != 't' && c != 'd') {
             fputs(usage, stderr);
             return CLI_USAGE;
         }
-        as_tree = 1;
+        as_tree = c == 't' ? 1 : 2;
     }
     if (optind >= argc) {
         fputs(usage, stderr);
@@ -200,7 +264,9 @@ int cmd_show(int argc, char **argv)
         cli_err("show", "%s:%llu: %s", vr.issues[i].log,
                 (unsigned long long)vr.issues[i].line, vr.issues[i].reason);
     }
-    if (as_tree) {
+    if (as_tree == 2) {
+        dot(&rs);
+    } else if (as_tree) {
         /* Roots: records whose first parent is "0" or not in the logs. */
         for (i = 0; i < rs.n; i++) {
             const char *first = first_parent(&rs.v[i]);

@@ -15,6 +15,7 @@ static const char usage[] =
     "  verify    check the signatures and chain of attestation logs\n"
     "  show      print a log as a table or a lineage tree\n"
     "  keygen    make a signing key pair\n"
+    "  bundle    fetch the SPIFFE trust bundle for verifiers\n"
     "\n"
     "kest COMMAND --help describes each one. kest --version prints the\n"
     "version.\n";
@@ -68,6 +69,7 @@ int main(int argc, char **argv)
         {"verify", cmd_verify},
         {"show", cmd_show},
         {"keygen", cmd_keygen},
+        {"bundle", cmd_bundle},
     };
     size_t i;
 

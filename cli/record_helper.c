@@ -2,8 +2,9 @@
 /* kest-record: signs and appends one record for a hook that cannot do so
  * itself (vfork child, child of a multithreaded fork). Started by
  * libkest.so with the socket's descriptor number as its argument; reads
- * the event, answers "RC HASH ORIGIN INSTANCE SEQ\n". Not for users. */
+ * the event, answers with the outcome (see answer()). Not for users. */
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -137,19 +138,46 @@ static int parse(struct req *r)
     return r->op && r->ev.api && r->proc.origin[0] ? 0 : -EPROTO;
 }
 
+/* "RC HASH ORIGIN INSTANCE SEQ REASON\n", "-" for an empty field. */
+static int answer(int fd, int rc, const char *hash, const struct req *r)
+{
+    const char *why = "";
+    char out[1024];
+    int n;
+
+    if (rc != KEST_SIGNED) {
+        why = r->op != NULL ? kest_engine_reason() : "";
+        why = why[0] ? why : strerror(rc < 0 ? -rc : EPROTO);
+    }
+    n = snprintf(out, sizeof(out), "%d %s %s %s %llu %s", rc,
+                 hash[0] ? hash : "-", r->proc.origin[0] ? r->proc.origin
+                                                         : "0",
+                 r->proc.instance[0] ? r->proc.instance : "-",
+                 (unsigned long long)r->proc.seq, why);
+    if (n < 0) {
+        return -EINVAL;
+    }
+    if (n > (int)sizeof(out) - 2) {
+        n = (int)sizeof(out) - 2;
+    }
+    out[n++] = '\n';
+    return write(fd, out, (size_t)n) == n ? 0 : -EIO;
+}
+
 int main(int argc, char **argv)
 {
-    static const char zero[] = "0000000000000000000000000000000000000000"
-                               "000000000000000000000000";
     struct req r;
     char hash[65] = "";
-    char out[256];
-    int fd, rc, n;
+    sigset_t none;
+    int fd, rc;
 
     if (argc != 2) {
         fprintf(stderr, "kest-record: started by libkest.so only\n");
         return 2;
     }
+    /* libkest.so starts us with every signal blocked. */
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     fd = atoi(argv[1]);
     memset(&r, 0, sizeof(r));
     buf_init(&r.raw);
@@ -166,13 +194,8 @@ int main(int argc, char **argv)
         rc = kest_engine_exec_failed(&r.proc, r.exec_hash ? r.exec_hash : "",
                                      r.err, hash);
     }
-    n = snprintf(out, sizeof(out), "%d %s %s %.32s %llu\n", rc,
-                 hash[0] ? hash : zero, r.proc.origin[0] ? r.proc.origin
-                                                         : zero,
-                 r.proc.instance[0] ? r.proc.instance : zero,
-                 (unsigned long long)r.proc.seq);
-    if (write(fd, out, (size_t)n) < 0) {
-        rc = -errno;
+    if (answer(fd, rc, hash, &r) < 0 && rc >= 0) {
+        rc = -EIO;
     }
     free(r.argv);
     free(r.envp);

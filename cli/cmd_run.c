@@ -137,6 +137,7 @@ int cmd_run(int argc, char **argv)
     struct buf lib;
     char hash[65];
     char **cmd;
+    int rec;
     int rc;
 
     if (cli_help(argc, argv, usage)) {
@@ -179,8 +180,8 @@ int cmd_run(int argc, char **argv)
     ev.search_path = getenv("PATH") ? getenv("PATH") : "/bin:/usr/bin";
     ev.argv = cmd;
     ev.envp = environ;
-    rc = kest_engine_exec(&proc, &ev, hash);
-    if (rc != KEST_SIGNED) {
+    rec = kest_engine_exec(&proc, &ev, hash);
+    if (rec != KEST_SIGNED) {
         if (kest_engine_fail_closed()) {
             cli_err("run", "refused (--fail closed): %s",
                     kest_engine_reason());
@@ -188,12 +189,13 @@ int cmd_run(int argc, char **argv)
         }
         cli_err("run", "warning: not attested: %s", kest_engine_reason());
     }
-    if (rc >= 0) {
+    if (rec >= 0) {
         setenv("KEST_PARENT", hash, 1);
     }
     execvp(cmd[0], cmd);
     rc = errno;
-    if (rc >= 0) {
+    /* Only a written exec record has a hash to refer to. */
+    if (rec >= 0) {
         char h2[65];
 
         (void)kest_engine_exec_failed(&proc, hash, rc, h2);

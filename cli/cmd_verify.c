@@ -60,6 +60,21 @@ static int add_key(struct vargs *a, const char *path)
     return 0;
 }
 
+/* -j N: a thread count from 1 to 64 (the verifier's limit). */
+static int parse_threads(const char *s, int *out)
+{
+    char *end;
+    long n;
+
+    errno = 0;
+    n = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || n < 1 || n > 64) {
+        return -EINVAL;
+    }
+    *out = (int)n;
+    return 0;
+}
+
 static int parse(int argc, char **argv, struct vargs *a)
 {
     static const struct option opts[] = {
@@ -90,7 +105,10 @@ static int parse(int argc, char **argv, struct vargs *a)
             a->json = 1;
             break;
         case 'j':
-            a->opts.threads = atoi(optarg);
+            if (parse_threads(optarg, &a->opts.threads) < 0) {
+                cli_err("verify", "-j takes a number from 1 to 64");
+                return -1;
+            }
             break;
         case 'q':
             a->quiet = 1;

@@ -221,7 +221,10 @@ static int put_object(struct buf *out, const json_t *v)
             goto out;
         }
     }
-    qsort(keys, n, sizeof(*keys), key_cmp);
+    /* qsort's base must not be NULL, even for no members. */
+    if (n > 1) {
+        qsort(keys, n, sizeof(*keys), key_cmp);
+    }
     rc = buf_putc(out, '{');
     for (i = 0; rc == 0 && i < n; i++) {
         if (i > 0) {

@@ -426,9 +426,13 @@ static void track_lineage(struct vstate *s, struct line *l)
     }
     who = json_string_value(
         json_object_get(json_object_get(l->payload, "labels"), "principal"));
+    /* An unsigned gap only claims its principal: count signed ones. */
+    if (l->gap) {
+        return;
+    }
     htab_key(who, strlen(who), key);
     (void)htab_put(&s->principals, key, &added);
-    if (added && !l->gap) {
+    if (added) {
         s->r->principals++;
         json_array_append_new(s->r->principal_list, json_string(who));
     }

@@ -12,7 +12,8 @@
 #include "core/verify.h"
 
 static const char usage[] =
-    "usage: kest verify [--key PUB.pem]... [--expect-head HASH]\n"
+    "usage: kest verify [--key PUB.pem]... [--bundle CA.pem]\n"
+    "                   [--expect-head HASH]\n"
     "                   [--allow-gaps] [--json] [-q] [-j N] LOG...\n"
     "\n"
     "Checks every line of each LOG: JSON shape, RFC 8785 canonical form,\n"
@@ -21,6 +22,10 @@ static const char usage[] =
     "(records outside the given logs are reported as external).\n"
     "\n"
     "  --key FILE          trusted public (or private) key PEM; repeatable\n"
+    "  --bundle FILE       SPIFFE trust bundle (PEM CA certificates): records\n"
+    "                      signed by an X509-SVID (x5c) must chain to it at\n"
+    "                      the record's time, and the leaf's URI SAN must be\n"
+    "                      the record's principal\n"
     "  --expect-head HASH  the last record must be this one (catches a\n"
     "                      truncated or extended tail)\n"
     "  --allow-gaps        unsigned gap records do not fail the log\n"
@@ -79,6 +84,7 @@ static int parse(int argc, char **argv, struct vargs *a)
 {
     static const struct option opts[] = {
         {"key", required_argument, NULL, 'k'},
+        {"bundle", required_argument, NULL, 'b'},
         {"expect-head", required_argument, NULL, 'e'},
         {"allow-gaps", no_argument, NULL, 'g'},
         {"json", no_argument, NULL, 'J'},
@@ -92,6 +98,17 @@ static int parse(int argc, char **argv, struct vargs *a)
         switch (c) {
         case 'k':
             if (add_key(a, optarg) < 0) {
+                return -1;
+            }
+            break;
+        case 'b':
+            if (a->opts.bundle != NULL) {
+                cli_err("verify", "--bundle given twice");
+                return -1;
+            }
+            if (x5c_load_bundle(optarg, &a->opts.bundle) < 0) {
+                cli_err("verify", "%s: no PEM certificates to trust",
+                        optarg);
                 return -1;
             }
             break;
@@ -209,6 +226,7 @@ out:
     for (i = 0; i < a.nkeys; i++) {
         key_free(a.keys[i]);
     }
+    x5c_store_free(a.opts.bundle);
     free(a.keys);
     return status;
 }

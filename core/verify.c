@@ -14,6 +14,7 @@
 #include "core/htab.h"
 #include "core/jcs.h"
 #include "core/record.h"
+#include "core/x5c.h"
 
 #define BATCH_LINES 4096
 #define BATCH_BYTES (64u << 20)
@@ -73,6 +74,15 @@ static bool is_hex(const char *s, size_t n)
         }
     }
     return true;
+}
+
+/* Whole string is base64url; an embedded NUL stops strspn and fails. */
+static bool is_b64url(const json_t *s)
+{
+    static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "abcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    return strspn(json_string_value(s), alpha) == json_string_length(s);
 }
 
 static bool is_link(const char *s)
@@ -162,6 +172,40 @@ static struct key *find_key(const struct verify_opts *o, const char *kid)
     return NULL;
 }
 
+/* The key that must have made the signature: a trusted --key named by
+ * kid, or the leaf of an x5c chain that leads to the --bundle. */
+static char *signer_key(struct line *l, const struct verify_opts *o,
+                        const json_t *h, struct key **k, struct key **owned)
+{
+    const char *kid = json_string_value(json_object_get(h, "kid"));
+    const json_t *x5c = json_object_get(h, "x5c");
+    const char *who = json_string_value(json_object_get(
+        json_object_get(l->payload, "labels"), "principal"));
+    json_int_t ms = json_integer_value(
+        json_object_get(l->payload, "timestamp_ms"));
+    char why[512];
+
+    *k = find_key(o, kid);
+    if (*k != NULL && (x5c == NULL || o->bundle == NULL)) {
+        return NULL;
+    }
+    if (x5c != NULL && o->bundle != NULL) {
+        if (x5c_check(x5c, o->bundle, ms, who, owned, why,
+                      sizeof(why)) < 0) {
+            return fmt("%s", why);
+        }
+        if (kid != NULL && strcmp(kid, key_kid(*owned)) != 0) {
+            return fmt("kid %s is not the x5c leaf's key", kid);
+        }
+        *k = *owned;
+        return NULL;
+    }
+    if (x5c != NULL) {
+        return fmt("signed by an X.509 SVID: verify with --bundle");
+    }
+    return fmt("no trusted key with kid %s", kid ? kid : "(none)");
+}
+
 static char *check_signature(struct line *l, const struct verify_opts *o,
                              const char *prot, size_t pn, const char *pb64,
                              size_t bn, const char *sig)
@@ -170,7 +214,8 @@ static char *check_signature(struct line *l, const struct verify_opts *o,
     const char *kid;
     struct buf hdr, raw, input;
     json_t *h = NULL;
-    struct key *k;
+    struct key *k = NULL;
+    struct key *owned = NULL;
     char *err = NULL;
     int rc;
 
@@ -202,9 +247,8 @@ static char *check_signature(struct line *l, const struct verify_opts *o,
     if (o->no_signatures) {
         goto out;
     }
-    k = find_key(o, kid);
-    if (k == NULL) {
-        err = fmt("no trusted key with kid %s", kid ? kid : "(none)");
+    err = signer_key(l, o, h, &k, &owned);
+    if (err != NULL) {
         goto out;
     }
     if (b64url_decode(&raw, sig, strlen(sig)) < 0) {
@@ -225,6 +269,7 @@ static char *check_signature(struct line *l, const struct verify_opts *o,
     }
 out:
     json_decref(h);
+    key_free(owned);
     buf_cleanup(&hdr);
     buf_cleanup(&raw);
     buf_cleanup(&input);
@@ -264,6 +309,16 @@ static char *check_line(struct line *l, const struct verify_opts *o)
     if (jcs_encode(&canon, root) < 0 || canon.len != l->len ||
         memcmp(canon.data, l->text, l->len) != 0) {
         err = fmt("not in canonical form (RFC 8785)");
+        goto out;
+    }
+    /* The payload offset and the hash below count on plain base64url,
+     * also when signatures are not checked. */
+    if (!is_b64url(json_object_get(root, "protected"))) {
+        err = fmt("protected header is not base64url JSON");
+        goto out;
+    }
+    if (!is_b64url(json_object_get(root, "signature"))) {
+        err = fmt("signature is not base64url");
         goto out;
     }
     l->payload = json_incref(pl);

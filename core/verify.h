@@ -12,10 +12,12 @@
 
 #include "core/buf.h"
 #include "core/key.h"
+#include "core/x5c.h"
 
 struct verify_opts {
     struct key **keys; /* trusted public keys, matched by kid */
     size_t nkeys;
+    struct x509_store_st *bundle; /* X.509 trust anchors for x5c, or NULL */
     bool allow_gaps;
     bool no_signatures; /* shape and chain only (kest show) */
     const char *expect_head; /* NULL, or the hash the last log must end on */

@@ -13,7 +13,7 @@
 
 static const char usage[] =
     "usage: kest verify [--key PUB.pem]... [--bundle CA.pem]\n"
-    "                   [--expect-head HASH]\n"
+    "                   [--jwt-bundle JWKS.json] [--expect-head HASH]\n"
     "                   [--allow-gaps] [--json] [-q] [-j N] LOG...\n"
     "\n"
     "Checks every line of each LOG: JSON shape, RFC 8785 canonical form,\n"
@@ -26,6 +26,8 @@ static const char usage[] =
     "                      signed by an X509-SVID (x5c) must chain to it at\n"
     "                      the record's time, and the leaf's URI SAN must be\n"
     "                      the record's principal\n"
+    "  --jwt-bundle FILE   JWKS: embedded JWT-SVIDs must verify with it at\n"
+    "                      the record's time, subject = principal\n"
     "  --expect-head HASH  the last record must be this one (catches a\n"
     "                      truncated or extended tail)\n"
     "  --allow-gaps        unsigned gap records do not fail the log\n"
@@ -85,6 +87,7 @@ static int parse(int argc, char **argv, struct vargs *a)
     static const struct option opts[] = {
         {"key", required_argument, NULL, 'k'},
         {"bundle", required_argument, NULL, 'b'},
+        {"jwt-bundle", required_argument, NULL, 'w'},
         {"expect-head", required_argument, NULL, 'e'},
         {"allow-gaps", no_argument, NULL, 'g'},
         {"json", no_argument, NULL, 'J'},
@@ -109,6 +112,15 @@ static int parse(int argc, char **argv, struct vargs *a)
             if (x5c_load_bundle(optarg, &a->opts.bundle) < 0) {
                 cli_err("verify", "%s: no PEM certificates to trust",
                         optarg);
+                return -1;
+            }
+            break;
+        case 'w':
+            json_decref(a->opts.jwt_bundle);
+            a->opts.jwt_bundle = json_load_file(optarg, 0, NULL);
+            if (!json_is_array(json_object_get(a->opts.jwt_bundle,
+                                               "keys"))) {
+                cli_err("verify", "%s: not a JWKS document", optarg);
                 return -1;
             }
             break;
@@ -227,6 +239,7 @@ out:
         key_free(a.keys[i]);
     }
     x5c_store_free(a.opts.bundle);
+    json_decref(a.opts.jwt_bundle);
     free(a.keys);
     return status;
 }

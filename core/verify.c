@@ -14,6 +14,7 @@
 #include "core/htab.h"
 #include "core/jcs.h"
 #include "core/record.h"
+#include "core/jwt.h"
 #include "core/x5c.h"
 
 #define BATCH_LINES 4096
@@ -276,6 +277,37 @@ out:
     return err;
 }
 
+/* An embedded JWT-SVID must verify with the JWT bundle at the record's
+ * time and name the record's principal as its subject. */
+static char *check_jwt_svid(struct line *l, const struct verify_opts *o)
+{
+    const json_t *ident = json_object_get(l->payload, "identity");
+    const char *tok = json_string_value(json_object_get(ident, "jwt_svid"));
+    const char *who = json_string_value(json_object_get(
+        json_object_get(l->payload, "labels"), "principal"));
+    json_int_t ms = json_integer_value(
+        json_object_get(l->payload, "timestamp_ms"));
+    json_t *claims = NULL;
+    const char *sub;
+    char why[256];
+    char *err = NULL;
+
+    if (tok == NULL || o->jwt_bundle == NULL) {
+        return NULL;
+    }
+    if (jwt_verify(tok, o->jwt_bundle, NULL, ms / 1000, 30, &claims, why,
+                   sizeof(why)) < 0) {
+        return fmt("JWT-SVID: %s", why);
+    }
+    sub = json_string_value(json_object_get(claims, "sub"));
+    if (sub == NULL || who == NULL || strcmp(sub, who) != 0) {
+        err = fmt("JWT-SVID subject %s is not the principal %s",
+                  sub ? sub : "(none)", who ? who : "(none)");
+    }
+    json_decref(claims);
+    return err;
+}
+
 static char *check_line(struct line *l, const struct verify_opts *o)
 {
     static const size_t head = sizeof("{\"payload\":") - 1;
@@ -341,6 +373,9 @@ static char *check_line(struct line *l, const struct verify_opts *o)
     }
     err = check_signature(l, o, prot, strlen(prot), (char *)pb64.data,
                           pb64.len, sig);
+    if (err == NULL) {
+        err = check_jwt_svid(l, o);
+    }
 out:
     json_decref(root);
     buf_cleanup(&canon);

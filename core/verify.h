@@ -18,6 +18,7 @@ struct verify_opts {
     struct key **keys; /* trusted public keys, matched by kid */
     size_t nkeys;
     struct x509_store_st *bundle; /* X.509 trust anchors for x5c, or NULL */
+    json_t *jwt_bundle; /* JWKS for embedded JWT-SVIDs, or NULL */
     bool allow_gaps;
     bool no_signatures; /* shape and chain only (kest show) */
     const char *expect_head; /* NULL, or the hash the last log must end on */

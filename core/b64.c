@@ -85,6 +85,7 @@ static int value_of(char c, int url)
 
 static int decode(struct buf *out, const char *in, size_t n, int url)
 {
+    size_t start = out->len;
     uint32_t acc = 0;
     size_t i;
     int bits = 0;
@@ -101,7 +102,7 @@ static int decode(struct buf *out, const char *in, size_t n, int url)
         int v = value_of(in[i], url);
 
         if (v < 0) {
-            return -EINVAL;
+            goto bad;
         }
         acc = acc << 6 | (uint32_t)v;
         bits += 6;
@@ -112,10 +113,15 @@ static int decode(struct buf *out, const char *in, size_t n, int url)
     }
     /* Leftover bits must be zero, so each byte string has one encoding. */
     if ((acc & ((1u << bits) - 1)) != 0) {
-        return -EINVAL;
+        goto bad;
     }
     out->data[out->len] = '\0';
     return 0;
+bad:
+    /* Leave out as it was: no half-decoded bytes after its end. */
+    out->len = start;
+    out->data[start] = '\0';
+    return -EINVAL;
 }
 
 int b64url_decode(struct buf *out, const char *in, size_t n)

@@ -35,7 +35,9 @@ static int read_file(const char *path, bool secret, struct buf *out)
     int fd;
     int rc = 0;
 
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is
+     * then refused as not a regular file. */
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         return -errno;
     }
@@ -231,6 +233,18 @@ int key_from_pkey(struct evp_pkey_st *pk, struct key **out)
     return 0;
 }
 
+/* OpenSSL's default passphrase callback prompts on the controlling
+ * terminal, which would block the program we run inside. Encrypted keys
+ * are refused instead. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
 int key_parse_pem(const char *pem, size_t n, bool priv, struct key **out)
 {
     EVP_PKEY *pk = NULL;
@@ -242,12 +256,12 @@ int key_parse_pem(const char *pem, size_t n, bool priv, struct key **out)
         return -ENOMEM;
     }
     if (priv) {
-        pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+        pk = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
     } else {
-        pk = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+        pk = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
         if (pk == NULL) {
             (void)BIO_reset(bio);
-            pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+            pk = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
         }
     }
     BIO_free(bio);

@@ -102,7 +102,9 @@ int record_line_hash(const char *line, size_t n, char out[RECORD_HASH_HEX])
         return -EINVAL;
     }
     prot = rfind(line, (size_t)(sig - line), line_prot);
-    if (prot == NULL || prot < line + hl) {
+    /* No parse, but the payload must at least be braced like an object. */
+    if (prot == NULL || prot < line + hl + 2 || line[hl] != '{' ||
+        prot[-1] != '}') {
         return -EINVAL;
     }
     {

@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for core/jcs: RFC 8785 vectors, key order, escapes and
+ * ECMAScript number formatting. */
+#include <check.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/jcs.h"
+
+#define S(x) x, sizeof(x) - 1
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The reference vectors in /work/shared/testdata/jcs. */
+static const char *const vectors[] = {
+    "arrays", "french", "structures", "unicode", "values",
+};
+
+struct esc {
+    const char *in;
+    size_t n;
+    const char *want;
+};
+
+/* RFC 8785 section 3.2.2.2: short escapes where JSON has them, \u00xx in
+ * lowercase for other controls, everything else literal. */
+static const struct esc escapes[] = {
+    {S("\0"), "\"\\u0000\""},
+    {S("\x01"), "\"\\u0001\""},
+    {S("\x0b"), "\"\\u000b\""},
+    {S("\x1a"), "\"\\u001a\""},
+    {S("\x1f"), "\"\\u001f\""},
+    {S("\b"), "\"\\b\""},
+    {S("\t"), "\"\\t\""},
+    {S("\n"), "\"\\n\""},
+    {S("\f"), "\"\\f\""},
+    {S("\r"), "\"\\r\""},
+    {S("\""), "\"\\\"\""},
+    {S("\\"), "\"\\\\\""},
+    {S("/"), "\"/\""},
+    {S("\x7f"), "\"\x7f\""},
+    {S(" ~"), "\" ~\""},
+    {S("\xc2\x80"), "\"\xc2\x80\""},
+    {S("\xe2\x80\xa8"), "\"\xe2\x80\xa8\""},
+    {S("\xef\xbf\xbf"), "\"\xef\xbf\xbf\""},
+    {S("a\"b\\c/d\te\x1b"), "\"a\\\"b\\\\c/d\\te\\u001b\""},
+};
+
+/* Invalid UTF-8 that must not reach the output, as a string or a key. */
+static const struct esc bad_utf8[] = {
+    {S("\xff"), NULL},
+    {S("\xc0\x80"), NULL},
+    {S("\xed\xa0\x80"), NULL},
+    {S("\xf4\x90\x80\x80"), NULL},
+    {S("ok\xe2\x82"), NULL},
+    {S("\x80"), NULL},
+};
+
+struct keypair {
+    const char *lo;
+    const char *hi;
+};
+
+/* lo sorts before hi when compared as UTF-16 code units. */
+static const struct keypair key_pairs[] = {
+    {"", "a"},
+    {"a", "ab"},
+    {"A", "a"},
+    {"1", "A"},
+    {"10", "9"},
+    {"\x7f", "\xc2\x80"},
+    {"\xed\x9f\xbf", "\xf0\x90\x80\x80"},      /* U+D7FF, U+10000 */
+    {"\xf0\x90\x80\x80", "\xee\x80\x80"},      /* U+10000, U+E000 */
+    {"\xf0\x9f\x98\x80", "\xef\xbf\xbf"},      /* U+1F600, U+FFFF */
+    {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x81"},
+};
+
+struct inum {
+    json_int_t v;
+    const char *want;
+};
+
+/* Integers are numbers in RFC 8785, so large ones print as the double
+ * they round to. */
+static const struct inum ints[] = {
+    {0, "0"},
+    {1, "1"},
+    {-1, "-1"},
+    {42, "42"},
+    {9007199254740991LL, "9007199254740991"},
+    {-9007199254740991LL, "-9007199254740991"},
+    {9007199254740992LL, "9007199254740992"},
+    {9007199254740993LL, "9007199254740992"},
+    {123456789012345678LL, "123456789012345680"},
+    {1000000000000000000LL, "1000000000000000000"},
+    {INT64_MAX, "9223372036854776000"},
+    {INT64_MIN, "-9223372036854776000"},
+};
+
+struct dnum {
+    uint64_t bits;
+    const char *want;
+};
+
+/* RFC 8785 appendix B, plus the edges of the three output forms. */
+static const struct dnum doubles[] = {
+    {0x0000000000000000ull, "0"},
+    {0x8000000000000000ull, "0"},
+    {0x0000000000000001ull, "5e-324"},
+    {0x8000000000000001ull, "-5e-324"},
+    {0x7fefffffffffffffull, "1.7976931348623157e+308"},
+    {0xffefffffffffffffull, "-1.7976931348623157e+308"},
+    {0x4340000000000000ull, "9007199254740992"},
+    {0xc340000000000000ull, "-9007199254740992"},
+    {0x4430000000000000ull, "295147905179352830000"},
+    {0x44b52d02c7e14af5ull, "9.999999999999997e+22"},
+    {0x44b52d02c7e14af6ull, "1e+23"},
+    {0x44b52d02c7e14af7ull, "1.0000000000000001e+23"},
+    {0x444b1ae4d6e2ef4eull, "999999999999999700000"},
+    {0x444b1ae4d6e2ef4full, "999999999999999900000"},
+    {0x444b1ae4d6e2ef50ull, "1e+21"},
+    {0x3eb0c6f7a0b5ed8cull, "9.999999999999997e-7"},
+    {0x3eb0c6f7a0b5ed8dull, "0.000001"},
+    {0x41b3de4355555553ull, "333333333.3333332"},
+    {0x41b3de4355555554ull, "333333333.33333325"},
+    {0x41b3de4355555555ull, "333333333.3333333"},
+    {0x41b3de4355555556ull, "333333333.3333334"},
+    {0x41b3de4355555557ull, "333333333.33333343"},
+    {0xbecbf647612f3696ull, "-0.0000033333333333333333"},
+    {0x43143ff3c1cb0959ull, "1424953923781206.2"},
+};
+
+struct dlit {
+    double d;
+    const char *want;
+};
+
+static const struct dlit literals[] = {
+    {1e21, "1e+21"},
+    {1e20, "100000000000000000000"},
+    {123456789012345680000.0, "123456789012345680000"},
+    {1.2e21, "1.2e+21"},
+    {0.000001, "0.000001"},
+    {1e-7, "1e-7"},
+    {-1.5e-7, "-1.5e-7"},
+    {5e-324, "5e-324"},
+    {1.7976931348623157e308, "1.7976931348623157e+308"},
+    {2.2250738585072014e-308, "2.2250738585072014e-308"},
+    {1.0000000000000002, "1.0000000000000002"},
+    {123e-20, "1.23e-18"},
+    {0.1, "0.1"},
+    {0.5, "0.5"},
+    {1.5, "1.5"},
+    {4.35, "4.35"},
+    {100.0, "100"},
+    {-42.0, "-42"},
+};
+
+static void read_all(const char *path, struct buf *out)
+{
+    char chunk[4096];
+    size_t n;
+    FILE *f = fopen(path, "rb");
+
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        ck_assert_int_eq(buf_append(out, chunk, n), 0);
+    }
+    ck_assert_int_eq(ferror(f), 0);
+    fclose(f);
+}
+
+static double from_bits(uint64_t bits)
+{
+    double d;
+
+    memcpy(&d, &bits, sizeof(d));
+    return d;
+}
+
+/* Canonical form of v, which must succeed; the caller frees. */
+static char *encode_ok(const json_t *v)
+{
+    struct buf b;
+
+    buf_init(&b);
+    ck_assert_int_eq(jcs_encode(&b, v), 0);
+    return buf_steal(&b);
+}
+
+START_TEST(test_jcs_encode_rfc8785_vectors)
+{
+    char path[4096];
+    struct buf in, want, got;
+    json_error_t err;
+    json_t *v;
+
+    buf_init(&in);
+    buf_init(&want);
+    buf_init(&got);
+    snprintf(path, sizeof(path), "%s/%s.input.json", KEST_SHARED_JCS,
+             vectors[_i]);
+    read_all(path, &in);
+    snprintf(path, sizeof(path), "%s/%s.output.json", KEST_SHARED_JCS,
+             vectors[_i]);
+    read_all(path, &want);
+    v = json_loadb((char *)in.data, in.len, JSON_DECODE_ANY, &err);
+    ck_assert_msg(v != NULL, "%s: %s", vectors[_i], err.text);
+    ck_assert_int_eq(jcs_encode(&got, v), 0);
+    ck_assert_msg(got.len == want.len &&
+                      memcmp(got.data, want.data, got.len) == 0,
+                  "%s: got %s", vectors[_i], (char *)got.data);
+    json_decref(v);
+    buf_cleanup(&in);
+    buf_cleanup(&want);
+    buf_cleanup(&got);
+}
+END_TEST
+
+START_TEST(test_jcs_encode_key_order_rfc8785)
+{
+    /* RFC 8785 section 3.2.3, plus "a" and U+00E9. */
+    static const char in[] =
+        "{\"\\u20ac\":\"Euro Sign\",\"\\r\":\"Carriage Return\","
+        "\"\\ufb33\":\"Hebrew Letter Dalet With Dagesh\",\"1\":\"One\","
+        "\"\\ud83d\\ude00\":\"Emoji: Grinning Face\","
+        "\"\\u0080\":\"Control\",\"a\":\"Letter a\","
+        "\"\\u00f6\":\"Latin Small Letter O With Diaeresis\","
+        "\"\\u00e9\":\"e acute\"}";
+    static const char want[] =
+        "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"a\":\"Letter a\","
+        "\"\xc2\x80\":\"Control\",\"\xc3\xa9\":\"e acute\","
+        "\"\xc3\xb6\":\"Latin Small Letter O With Diaeresis\","
+        "\"\xe2\x82\xac\":\"Euro Sign\","
+        "\"\xf0\x9f\x98\x80\":\"Emoji: Grinning Face\","
+        "\"\xef\xac\xb3\":\"Hebrew Letter Dalet With Dagesh\"}";
+    json_t *v = json_loads(in, 0, NULL);
+    char *got;
+
+    ck_assert_ptr_nonnull(v);
+    got = encode_ok(v);
+    ck_assert_str_eq(got, want);
+    free(got);
+    json_decref(v);
+}
+END_TEST
+
+START_TEST(test_jcs_encode_key_order_pairs)
+{
+    const struct keypair *p = &key_pairs[_i];
+    json_t *v = json_object();
+    char want[128];
+    char *got;
+
+    /* Insert the larger key first so that insertion order cannot pass. */
+    ck_assert_int_eq(json_object_set_new(v, p->hi, json_integer(1)), 0);
+    ck_assert_int_eq(json_object_set_new(v, p->lo, json_integer(2)), 0);
+    snprintf(want, sizeof(want), "{\"%s\":2,\"%s\":1}", p->lo, p->hi);
+    got = encode_ok(v);
+    ck_assert_str_eq(got, want);
+    free(got);
+    json_decref(v);
+}
+END_TEST
+
+START_TEST(test_jcs_encode_string_escapes)
+{
+    const struct esc *e = &escapes[_i];
+    json_t *v = json_stringn(e->in, e->n);
+    char *got;
+
+    ck_assert_ptr_nonnull(v);
+    got = encode_ok(v);
+    ck_assert_str_eq(got, e->want);
+    free(got);
+    json_decref(v);
+}
+END_TEST
+
+START_TEST(test_jcs_encode_key_escapes)
+{
+    const struct esc *e = &escapes[_i];
+    json_t *v = json_object();
+    char want[64];
+    char *got;
+
+    ck_assert_int_eq(json_object_setn(v, e->in, e->n, json_null()), 0);
+    snprintf(want, sizeof(want), "{%s:null}", e->want);
+    got = encode_ok(v);
+    ck_assert_str_eq(got, want);
+    free(got);
+    json_decref(v);
+}
+END_TEST
+
+START_TEST(test_jcs_encode_rejects_bad_utf8_string)
+{
+    const struct esc *e = &bad_utf8[_i];
+    json_t *v = json_pack("[i,{s:[o]}]", 1, "k",
+                          json_stringn_nocheck(e->in, e->n));
+    struct buf b;
+
+    ck_assert_ptr_nonnull(v);
+    buf_init(&b);
+    ck_assert_int_eq(jcs_encode(&b, v), -EINVAL);
+    buf_cleanup(&b);
+    json_decref(v);
+}
+END_TEST
+
+START_TEST(test_jcs_encode_rejects_bad_utf8_key)
+{
+    const struct esc *e = &bad_utf8[_i];
+    json_t *inner = json_object();
+    json_t *v = json_object();
+    struct buf b;
+
+    ck_assert_int_eq(json_object_setn_nocheck(inner, e->in, e->n,
+                                              json_true()), 0);
+    ck_assert_int_eq(json_object_set_new(v, "ok", inner), 0);
+    buf_init(&b);
+    ck_assert_int_eq(jcs_encode(&b, v), -EINVAL);
+    buf_cleanup(&b);
+    json_decref(v);
+}
+END_TEST
+
+START_TEST(test_jcs_encode_integers)
+{
+    json_t *v = json_integer(ints[_i].v);
+    char *got;
+
+    got = encode_ok(v);
+    ck_assert_str_eq(got, ints[_i].want);
+    free(got);
+    json_decref(v);
+}
+END_TEST
+
+START_TEST(test_jcs_encode_literals_and_nesting)
+{
+    json_t *v = json_loads("[null,true,false,{},[],{\"b\":[{\"d\":0,"
+                           "\"c\":-0.0}],\"a\":\"\"},-0.0,1E2,2.50]",
+                           0, NULL);
+    struct buf b;
+
+    ck_assert_ptr_nonnull(v);
+    buf_init(&b);
+    /* Output is appended after what the buffer holds. */
+    ck_assert_int_eq(buf_puts(&b, ">"), 0);
+    ck_assert_int_eq(jcs_encode(&b, v), 0);
+    ck_assert_str_eq((char *)b.data, ">[null,true,false,{},[],{\"a\":\"\","
+                     "\"b\":[{\"c\":0,\"d\":0}]},0,100,2.5]");
+    buf_cleanup(&b);
+    json_decref(v);
+}
+END_TEST
+
+START_TEST(test_jcs_number_rfc8785_bits)
+{
+    struct buf b;
+
+    buf_init(&b);
+    ck_assert_int_eq(jcs_number(&b, from_bits(doubles[_i].bits)), 0);
+    ck_assert_str_eq((char *)b.data, doubles[_i].want);
+    buf_cleanup(&b);
+}
+END_TEST
+
+START_TEST(test_jcs_number_literals)
+{
+    struct buf b;
+
+    buf_init(&b);
+    ck_assert_int_eq(jcs_number(&b, literals[_i].d), 0);
+    ck_assert_str_eq((char *)b.data, literals[_i].want);
+    buf_cleanup(&b);
+}
+END_TEST
+
+START_TEST(test_jcs_number_rejects_nonfinite)
+{
+    const double bad[] = {NAN, -NAN, INFINITY, -INFINITY};
+    struct buf b;
+
+    buf_init(&b);
+    ck_assert_int_eq(jcs_number(&b, bad[_i]), -EINVAL);
+    ck_assert_uint_eq(b.len, 0);
+    buf_cleanup(&b);
+}
+END_TEST
+
+START_TEST(test_jcs_number_roundtrip)
+{
+    uint64_t bits = 0x9e3779b97f4a7c15ull * (uint64_t)(_i + 1);
+    double d;
+    struct buf b;
+
+    /* Whatever the form, the text must read back as the same double. */
+    bits ^= bits >> 29;
+    d = from_bits(bits);
+    if (!isfinite(d)) {
+        d = from_bits(bits & 0x3fffffffffffffffull);
+    }
+    buf_init(&b);
+    ck_assert_int_eq(jcs_number(&b, d), 0);
+    ck_assert_msg(strtod((char *)b.data, NULL) == d || d == 0,
+                  "%s does not read back", (char *)b.data);
+    ck_assert_ptr_null(strchr((char *)b.data, 'E'));
+    buf_cleanup(&b);
+}
+END_TEST
+
+static Suite *jcs_suite(void)
+{
+    Suite *s = suite_create("jcs");
+    TCase *tc;
+
+    tc = tcase_create("jcs_encode");
+    tcase_add_loop_test(tc, test_jcs_encode_rfc8785_vectors, 0,
+                        NELEM(vectors));
+    tcase_add_test(tc, test_jcs_encode_key_order_rfc8785);
+    tcase_add_loop_test(tc, test_jcs_encode_key_order_pairs, 0,
+                        NELEM(key_pairs));
+    tcase_add_loop_test(tc, test_jcs_encode_string_escapes, 0,
+                        NELEM(escapes));
+    tcase_add_loop_test(tc, test_jcs_encode_key_escapes, 0, NELEM(escapes));
+    tcase_add_loop_test(tc, test_jcs_encode_rejects_bad_utf8_string, 0,
+                        NELEM(bad_utf8));
+    tcase_add_loop_test(tc, test_jcs_encode_rejects_bad_utf8_key, 0,
+                        NELEM(bad_utf8));
+    tcase_add_loop_test(tc, test_jcs_encode_integers, 0, NELEM(ints));
+    tcase_add_test(tc, test_jcs_encode_literals_and_nesting);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("jcs_number");
+    tcase_add_loop_test(tc, test_jcs_number_rfc8785_bits, 0,
+                        NELEM(doubles));
+    tcase_add_loop_test(tc, test_jcs_number_literals, 0, NELEM(literals));
+    tcase_add_loop_test(tc, test_jcs_number_rejects_nonfinite, 0, 4);
+    tcase_add_loop_test(tc, test_jcs_number_roundtrip, 0, 200);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(jcs_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -72,6 +72,8 @@ json_t *bytes_to_json(const char *s, size_t n)
 int bytes_from_json(const json_t *v, struct buf *out)
 {
     const json_t *b;
+    size_t start;
+    int rc;
 
     if (json_is_string(v)) {
         return buf_append(out, json_string_value(v), json_string_length(v));
@@ -81,5 +83,14 @@ int bytes_from_json(const json_t *v, struct buf *out)
         !json_is_string(b)) {
         return -EINVAL;
     }
-    return b64url_decode(out, json_string_value(b), json_string_length(b));
+    start = out->len;
+    rc = b64url_decode(out, json_string_value(b), json_string_length(b));
+    /* Valid UTF-8 has exactly one encoding: the plain string. */
+    if (rc == 0 && bytes_valid_utf8((char *)out->data + start,
+                                    out->len - start)) {
+        out->len = start;
+        out->data[start] = '\0';
+        rc = -EINVAL;
+    }
+    return rc;
 }

@@ -84,9 +84,10 @@ static int parse_misc(struct config *c)
     v = getenv("KEST_LOG_MODE");
     if (v != NULL && *v != '\0') {
         n = strtol(v, &end, 8);
-        if (*end != '\0' || n < 0 || n > 0666 || (n & 0600) != 0600) {
-            klog_error("config", "KEST_LOG_MODE: not an octal mode "
-                       "with owner read/write: '%s'", v);
+        if (*end != '\0' || n < 0 || n > 0666 || (n & 0600) != 0600 ||
+            (n & 0002) != 0) {
+            klog_error("config", "KEST_LOG_MODE: not an octal mode with "
+                       "owner read/write and no world write: '%s'", v);
             return -EINVAL;
         }
         c->log_mode = (mode_t)n;

@@ -86,6 +86,8 @@ static const char *const bad_json[] = {
     "{\"b64\":\"Zm+v\"}",
     "{\"b64\":\"Zm9v \"}",
     "{\"raw\":\"Zm9v\"}",
+    /* valid UTF-8 in b64 form: the plain string is its only encoding */
+    "{\"b64\":\"Zm9v\"}",
     "[\"Zm9v\"]",
     "[]",
     "5",

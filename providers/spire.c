@@ -157,16 +157,21 @@ static long now_ms(void)
 }
 
 /* PermissionDenied and Unavailable are retried with a doubling backoff
- * until the timeout; anything else, a missing socket included, is not. */
+ * until the timeout, keeping FETCH_LAST_MS for the last attempt; anything
+ * else, a missing socket included, is not. */
+#define FETCH_LAST_MS 50
+
 static int fetch(struct spire_state *st)
 {
     long deadline = now_ms() + st->timeout_ms;
-    struct timespec nap = {0, 50 * 1000000L};
+    long nap = 50;
     struct wlapi_x509 x;
     int rc;
 
     for (;;) {
         long left = deadline - now_ms();
+        long wait;
+        struct timespec ts;
 
         rc = wlapi_fetch_x509(&st->addr, st->want,
                               (int)(left > 0 ? left : 1), &x);
@@ -178,12 +183,15 @@ static int fetch(struct spire_state *st)
         if (rc != -EACCES && rc != -EAGAIN && rc != -ECONNREFUSED) {
             return rc;
         }
-        if (now_ms() + nap.tv_nsec / 1000000 >= deadline) {
+        wait = deadline - FETCH_LAST_MS - now_ms();
+        if (wait <= 0) {
             return rc;
         }
-        nanosleep(&nap, NULL);
-        if (nap.tv_nsec < 400 * 1000000L) {
-            nap.tv_nsec *= 2;
+        ts.tv_sec = 0;
+        ts.tv_nsec = (wait < nap ? wait : nap) * 1000000L;
+        nanosleep(&ts, NULL);
+        if (nap < 400) {
+            nap *= 2;
         }
     }
 }
@@ -285,7 +293,10 @@ static int spire_describe(void *state, json_t *ident)
     if (st->audience == NULL || st->jwt_pid == getpid()) {
         return 0;
     }
-    free(st->jwt);
+    if (st->jwt != NULL) {
+        explicit_bzero(st->jwt, strlen(st->jwt));
+        free(st->jwt);
+    }
     rc = wlapi_fetch_jwt(&st->addr, st->audience, st->want, st->timeout_ms,
                          &st->jwt);
     if (rc < 0) {

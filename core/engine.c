@@ -252,8 +252,9 @@ static int ensure_start(struct kest_proc *p)
         return -ENOMEM;
     }
     rc = describe(pl);
-    if (rc == 0) {
-        rc = json_object_set_new(pl, "start", procinfo_cmdline(p->pid));
+    if (rc == 0 &&
+        json_object_set_new(pl, "start", procinfo_cmdline(p->pid)) < 0) {
+        rc = -ENOMEM;
     }
     if (rc == 0) {
         rc = append(p, pl, true, hash);

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,9 @@ struct hash_entry {
     char hex[65];
 };
 
+/* Threads of one program may exec at the same time; the lock is held
+ * only to read or fill an entry, never while hashing. */
+static pthread_mutex_t hash_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct hash_entry hash_cache[HASH_CACHE];
 static unsigned hash_next;
 
@@ -74,12 +78,41 @@ out:
     return rc;
 }
 
-int execinfo_hash_fd(int fd, char out[65])
+static bool cache_find(const struct stat *st, char out[65])
+{
+    bool found = false;
+    unsigned i;
+
+    pthread_mutex_lock(&hash_mu);
+    for (i = 0; i < HASH_CACHE && !found; i++) {
+        if (same_file(&hash_cache[i], st)) {
+            memcpy(out, hash_cache[i].hex, 65);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&hash_mu);
+    return found;
+}
+
+static void cache_add(const struct stat *st, const char hex[65])
 {
     struct hash_entry *h;
+
+    pthread_mutex_lock(&hash_mu);
+    h = &hash_cache[hash_next++ % HASH_CACHE];
+    h->dev = st->st_dev;
+    h->ino = st->st_ino;
+    h->size = st->st_size;
+    h->mtime = st->st_mtim;
+    h->ctime = st->st_ctim;
+    memcpy(h->hex, hex, 65);
+    pthread_mutex_unlock(&hash_mu);
+}
+
+int execinfo_hash_fd(int fd, char out[65])
+{
     struct stat st;
     uint8_t md[32];
-    unsigned i;
     int rc;
 
     if (fstat(fd, &st) < 0) {
@@ -88,24 +121,15 @@ int execinfo_hash_fd(int fd, char out[65])
     if (!S_ISREG(st.st_mode)) {
         return S_ISDIR(st.st_mode) ? -EISDIR : -EACCES;
     }
-    for (i = 0; i < HASH_CACHE; i++) {
-        if (same_file(&hash_cache[i], &st)) {
-            memcpy(out, hash_cache[i].hex, 65);
-            return 0;
-        }
+    if (cache_find(&st, out)) {
+        return 0;
     }
     rc = digest_fd(fd, md);
     if (rc < 0) {
         return rc;
     }
     record_hex(md, sizeof(md), out);
-    h = &hash_cache[hash_next++ % HASH_CACHE];
-    h->dev = st.st_dev;
-    h->ino = st.st_ino;
-    h->size = st.st_size;
-    h->mtime = st.st_mtim;
-    h->ctime = st.st_ctim;
-    memcpy(h->hex, out, 65);
+    cache_add(&st, out);
     return 0;
 }
 
@@ -145,9 +169,13 @@ static int target_path(const struct kest_exec *e, int32_t pid,
 {
     char link[64];
 
-    if (e->path == NULL || (e->path[0] == '\0' && e->fd >= 0)) {
+    if (e->path == NULL || (e->path[0] == '\0' && e->fd >= 0 &&
+                            (e->at_flags & AT_EMPTY_PATH) != 0)) {
         snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)pid, e->fd);
         return buf_puts(out, link);
+    }
+    if (e->path[0] == '\0') {
+        return -ENOENT; /* the kernel runs nothing by an empty name */
     }
     if (e->search_path != NULL && strchr(e->path, '/') == NULL &&
         e->path[0] != '\0') {

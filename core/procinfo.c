@@ -124,16 +124,16 @@ json_t *procinfo_cmdline(int32_t pid)
 
     buf_init(&b);
     snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-    if (arr == NULL || read_small(path, &b) < 0) {
-        buf_cleanup(&b);
-        return arr;
-    }
-    while (i < b.len) {
-        size_t n = strnlen((char *)b.data + i, b.len - i);
+    /* Unreadable (the process is gone): an empty argv, same shape. */
+    if (arr != NULL && read_small(path, &b) == 0) {
+        while (i < b.len) {
+            size_t n = strnlen((char *)b.data + i, b.len - i);
 
-        json_array_append_new(arr, bytes_to_json((char *)b.data + i, n));
-        i += n + 1;
+            json_array_append_new(arr,
+                                  bytes_to_json((char *)b.data + i, n));
+            i += n + 1;
+        }
     }
     buf_cleanup(&b);
-    return json_pack("{s:o}", "argv", arr);
+    return arr ? json_pack("{s:o}", "argv", arr) : NULL;
 }

@@ -22,12 +22,11 @@
 #include <unistd.h>
 
 #define HELPER_STACK (64 * 1024)
-#define HELPER_WAIT_MS 10000
 
 /* The process state of a vfork child lives in the TLS of the thread that
  * called vfork: that thread is suspended until the child execs and never
  * reads this slot, so the parent sees no change. */
-static __thread struct {
+static SHIM_TLS struct {
     pid_t pid;
     bool warned;
     struct kest_proc proc;
@@ -70,7 +69,9 @@ static void flush(struct wbuf *w)
     size_t off = 0;
 
     while (w->err == 0 && off < w->len) {
-        ssize_t n = write(w->fd, w->data + off, w->len - off);
+        /* MSG_NOSIGNAL: if kest-record is gone, SIGPIPE would kill the
+         * host's child instead of just failing the record. */
+        ssize_t n = send(w->fd, w->data + off, w->len - off, MSG_NOSIGNAL);
 
         if (n > 0) {
             off += (size_t)n;
@@ -194,33 +195,68 @@ static int helper_child(void *arg)
     return 127;
 }
 
-/* "RC HASH ORIGIN INSTANCE SEQ\n" */
-static int parse_reply(const char *r, size_t n, char hash[65])
+/* Copy the space-delimited token at p into out (cap bytes with its
+ * NUL). Returns the rest of the text, or NULL if the token is empty or
+ * too long. */
+static const char *token(const char *p, const char *end, char *out,
+                         size_t cap)
 {
-    const char *p = r;
-    const char *end = r + n;
-    long rc;
-    char *e;
+    size_t n = 0;
 
-    rc = strtol(p, &e, 10);
-    if (e == p || e + 1 + 64 + 1 + 64 + 1 + 32 + 1 > end) {
-        return -EPROTO;
+    while (p < end && *p != ' ' && *p != '\n') {
+        if (n + 1 >= cap) {
+            return NULL;
+        }
+        out[n++] = *p++;
     }
-    p = e + 1;
-    memcpy(hash, p, 64);
-    hash[64] = '\0';
-    p += 65;
-    memcpy(slot.proc.origin, p, 64);
-    slot.proc.origin[64] = '\0';
-    p += 65;
-    memcpy(slot.proc.instance, p, 32);
-    slot.proc.instance[32] = '\0';
-    p += 33;
-    slot.proc.seq = strtoull(p, NULL, 10);
-    return (int)rc;
+    out[n] = '\0';
+    if (n == 0) {
+        return NULL;
+    }
+    return p < end && *p == ' ' ? p + 1 : p;
 }
 
-static int read_reply(int fd, long deadline, char hash[65])
+struct reply {
+    int rc;
+    char hash[65];      /* "" when nothing was written */
+    char origin[65];    /* "0" or a record hash */
+    char instance[33];  /* "" when none was made */
+    unsigned long long seq;
+    char reason[256];
+};
+
+/* "RC HASH ORIGIN INSTANCE SEQ REASON\n"; "-" stands for an empty
+ * field. Checked for shape only: kest-record is our own program. */
+static int parse_reply(const char *r, size_t n, struct reply *out)
+{
+    const char *end = r + n;
+    const char *p = r;
+    char num[24];
+    char seq[24];
+    size_t k = 0;
+
+    p = token(p, end, num, sizeof(num));
+    p = p ? token(p, end, out->hash, sizeof(out->hash)) : NULL;
+    p = p ? token(p, end, out->origin, sizeof(out->origin)) : NULL;
+    p = p ? token(p, end, out->instance, sizeof(out->instance)) : NULL;
+    p = p ? token(p, end, seq, sizeof(seq)) : NULL;
+    if (p == NULL || (strlen(out->hash) != 64 && strcmp(out->hash, "-")) ||
+        (strlen(out->origin) != 64 && strcmp(out->origin, "0")) ||
+        (strlen(out->instance) != 32 && strcmp(out->instance, "-"))) {
+        return -EPROTO;
+    }
+    out->hash[0] = out->hash[0] == '-' ? '\0' : out->hash[0];
+    out->instance[0] = out->instance[0] == '-' ? '\0' : out->instance[0];
+    out->rc = (int)strtol(num, NULL, 10);
+    out->seq = strtoull(seq, NULL, 10);
+    while (p < end && *p != '\n' && k + 1 < sizeof(out->reason)) {
+        out->reason[k++] = *p++;
+    }
+    out->reason[k] = '\0';
+    return 0;
+}
+
+static int read_reply(int fd, long deadline, struct reply *out)
 {
     char r[512];
     size_t n = 0;
@@ -248,15 +284,54 @@ static int read_reply(int fd, long deadline, char hash[65])
         }
     }
     r[n] = '\0';
-    return parse_reply(r, n, hash);
+    return parse_reply(r, n, out);
+}
+
+/* The child's process state moves on as kest-record reports it. */
+static int take_reply(const struct reply *rep, char hash[65])
+{
+    memcpy(slot.proc.origin, rep->origin, sizeof(rep->origin));
+    memcpy(slot.proc.instance, rep->instance, sizeof(rep->instance));
+    slot.proc.seq = rep->seq;
+    memcpy(hash, rep->hash, sizeof(rep->hash));
+    if (rep->rc >= 0 && hash[0] == '\0') {
+        return -EPROTO;
+    }
+    return rep->rc;
+}
+
+/* Start kest-record on a private stack. Every signal stays blocked
+ * until it has replaced its image, so no handler of the host runs in a
+ * child that shares the host's memory (what posix_spawn does too). */
+static pid_t start_helper(struct child_args *a)
+{
+    sigset_t all, old;
+    void *stack;
+    pid_t pid;
+
+    stack = mmap(NULL, HELPER_STACK, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+        return -ENOMEM;
+    }
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &old);
+    /* CLONE_VFORK: we wait until kest-record has replaced the image, so
+     * the stack can go; no exit signal, so no SIGCHLD reaches the host's
+     * handlers. */
+    pid = clone(helper_child, (char *)stack + HELPER_STACK,
+                CLONE_VM | CLONE_VFORK, a);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    munmap(stack, HELPER_STACK);
+    return pid < 0 ? -EAGAIN : pid;
 }
 
 static int call_helper(const struct kest_exec *ev, const char *op,
-                       const char *exec_hash, int err, char hash[65])
+                       const char *exec_hash, int err, char hash[65],
+                       struct reply *rep)
 {
     struct child_args a;
     struct wbuf w;
-    void *stack;
     pid_t pid;
     int sv[2];
     int st;
@@ -268,54 +343,50 @@ static int call_helper(const struct kest_exec *ev, const char *op,
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
         return -errno;
     }
-    stack = mmap(NULL, HELPER_STACK, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) {
-        close(sv[0]);
-        close(sv[1]);
-        return -ENOMEM;
-    }
     a.fd = sv[1];
-    /* CLONE_VFORK: we wait until kest-record has replaced the image, so
-     * the stack can go; no exit signal, so no SIGCHLD reaches the host's
-     * handlers. */
-    pid = clone(helper_child, (char *)stack + HELPER_STACK,
-                CLONE_VM | CLONE_VFORK, &a);
-    munmap(stack, HELPER_STACK);
+    pid = start_helper(&a);
     close(sv[1]);
     if (pid < 0) {
         close(sv[0]);
-        return -EAGAIN;
+        return pid;
     }
     fcntl(sv[0], F_SETFL, O_NONBLOCK);
     w.fd = sv[0];
     w.len = 0;
     w.err = 0;
-    w.deadline_ms = now_ms() + HELPER_WAIT_MS;
+    w.deadline_ms = now_ms() + shim.helper_wait_ms;
     send_request(&w, ev, op, exec_hash, err);
     shutdown(sv[0], SHUT_WR);
-    rc = w.err < 0 ? w.err : read_reply(sv[0], w.deadline_ms, hash);
+    rc = w.err < 0 ? w.err : read_reply(sv[0], w.deadline_ms, rep);
     close(sv[0]);
     if (rc == -ETIMEDOUT) {
         kill(pid, SIGKILL);
     }
     while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR) {
     }
-    return rc;
+    return rc < 0 ? rc : take_reply(rep, hash);
 }
 
-static void warn(const char *api)
+/* Once per process, unless KEST_QUIET: the exec goes ahead unattested.
+ * Same words as the in-process warning, from pieces (no stdio here). */
+static void warn(const char *api, int rc, const struct reply *rep)
 {
-    static const char msg[] = "kest: warning: exec not attested "
-                              "(kest-record failed): ";
+    const char *parts[5] = {"kest: warning: ", api, " not attested: ",
+                            rep->reason, "\n"};
+    size_t i;
 
     if (shim.quiet || slot.warned) {
         return;
     }
     slot.warned = true;
-    if (write(2, msg, sizeof(msg) - 1) < 0 || write(2, api, strlen(api)) < 0 ||
-        write(2, "\n", 1) < 0) {
-        return;
+    if (rep->reason[0] == '\0') {
+        parts[3] = rc == -ETIMEDOUT ? "kest-record timed out"
+                                    : "kest-record failed";
+    }
+    for (i = 0; i < 5; i++) {
+        if (write(2, parts[i], strlen(parts[i])) < 0) {
+            return;
+        }
     }
 }
 
@@ -328,6 +399,7 @@ int shim_helper_exec(const struct kest_exec *ev, shim_run_fn run,
     char scratch[SHIM_PATH_MAX * 2];
     char *envp[shim_env_count(ev->envp) + SHIM_STICKY_MAX + 2];
     struct kest_exec rec = *ev;
+    struct reply rep;
     char hash[65];
     int rc, r, err;
 
@@ -341,15 +413,15 @@ int shim_helper_exec(const struct kest_exec *ev, shim_run_fn run,
     }
     shim_env_restored(ev->envp, restored, sizeof(restored));
     rec.restored = restored[0] ? restored : NULL;
-    rc = call_helper(&rec, "exec", NULL, 0, hash);
+    memset(&rep, 0, sizeof(rep));
+    rc = call_helper(&rec, "exec", NULL, 0, hash, &rep);
     if (rc != KEST_SIGNED) {
         if (shim.fail_closed) {
+            shim_say("refused (KEST_FAIL=closed): ", ev->api, "");
             errno = EACCES;
             return -1;
         }
-        if (rc < 0) {
-            warn(ev->api);
-        }
+        warn(ev->api, rc, &rep);
     }
     shim_env_build(ev->envp, rc >= 0 ? hash : slot.proc.origin, envp,
                    scratch, restored, sizeof(restored));
@@ -359,7 +431,7 @@ int shim_helper_exec(const struct kest_exec *ev, shim_run_fn run,
     if (r == -1 && rc >= 0) {
         char h2[65];
 
-        (void)call_helper(&rec, "exec_failed", hash, err, h2);
+        (void)call_helper(&rec, "exec_failed", hash, err, h2, &rep);
     }
     errno = err;
     return r;

@@ -13,14 +13,22 @@
 #include <sys/single_threaded.h>
 #include <unistd.h>
 
+/* pthread_atfork is a wrapper in libc_nonshared.a whose object carries
+ * no IBT/SHSTK property, so linking it would strip the CET marking from
+ * libkest.so; register through the libc.so.6 entry point it calls. */
+extern int __register_atfork(void (*prepare)(void), void (*parent)(void),
+                             void (*child)(void), void *dso);
+extern void *__dso_handle __attribute__((weak));
+extern char **environ;
+
 struct shim_state shim;
 struct shim_real shim_real;
 
-static __thread int shim_busy; /* re-entry guard */
+static SHIM_TLS int shim_busy; /* re-entry guard */
 static bool prep_threaded;     /* set by the atfork prepare handler */
 
+static pthread_once_t core_once = PTHREAD_ONCE_INIT;
 static struct {
-    bool tried;
     int (*setup)(int);
     int (*exec)(struct kest_proc *, const struct kest_exec *, char *);
     int (*failed)(struct kest_proc *, const char *, int, char *);
@@ -85,26 +93,42 @@ static void find_paths(void)
     strcpy(strrchr(shim.helper, '/') + 1, "kest-record");
 }
 
-/* KEST_* and LD_PRELOAD as they were when this image started. */
+static bool has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The settings as they were when this image started. KEST_* and
+ * LD_PRELOAD are re-injected into children that lost them; KEST_* plus
+ * HOME and XDG_STATE_HOME (which place the default log) are the whole
+ * environment the recorder configures itself from, in process and in
+ * kest-record alike, whatever the program did to environ since. */
 static void save_sticky(void)
 {
-    extern char **environ;
     size_t i, n = 0, h = 0;
 
     for (i = 0; environ != NULL && environ[i] != NULL; i++) {
         const char *e = environ[i];
-        bool kest = strncmp(e, "KEST_", 5) == 0 &&
-                    strncmp(e, "KEST_PARENT=", 12) != 0;
+        bool kest = has_prefix(e, "KEST_") && !has_prefix(e, "KEST_PARENT=");
+        bool sticky = kest || has_prefix(e, "LD_PRELOAD=");
+        bool config = kest || has_prefix(e, "HOME=") ||
+                      has_prefix(e, "XDG_STATE_HOME=");
+        char *copy;
 
-        if (n < SHIM_STICKY_MAX &&
-            (kest || strncmp(e, "LD_PRELOAD=", 11) == 0)) {
-            shim.sticky_env[n] = strdup(e);
-            if (shim.sticky_env[n] != NULL) {
-                n++;
-            }
+        sticky = sticky && n < SHIM_STICKY_MAX;
+        config = config && h < SHIM_STICKY_MAX + 1;
+        if (!sticky && !config) {
+            continue;
         }
-        if (kest && h < SHIM_STICKY_MAX) {
-            shim.helper_env[h++] = shim.sticky_env[n - 1];
+        copy = strdup(e);
+        if (copy == NULL) {
+            continue;
+        }
+        if (sticky) {
+            shim.sticky_env[n++] = copy;
+        }
+        if (config) {
+            shim.helper_env[h++] = copy;
         }
     }
     shim.sticky_env[n] = NULL;
@@ -127,6 +151,20 @@ static void parse_parent(void)
         }
     }
     memcpy(shim.proc.origin, p, 65);
+}
+
+/* kest-record may wait KEST_TIMEOUT_MS for the log lock before it
+ * signs; give it that and a margin for start-up, identity and signing
+ * (3000 is the engine's default timeout). */
+static int helper_wait(void)
+{
+    const char *v = getenv("KEST_TIMEOUT_MS");
+    long ms = v ? strtol(v, NULL, 10) : 0;
+
+    if (ms < 1 || ms > 600000) {
+        ms = 3000;
+    }
+    return (int)ms + 7000;
 }
 
 static void atfork_prepare(void)
@@ -173,27 +211,44 @@ __attribute__((constructor)) void shim_init(void)
     shim.sticky = env_on("KEST_STICKY", true);
     shim.fail_closed = getenv("KEST_FAIL") != NULL &&
                        strcmp(getenv("KEST_FAIL"), "closed") == 0;
+    shim.helper_wait_ms = helper_wait();
     find_paths();
     save_sticky();
     parse_parent();
-    pthread_atfork(atfork_prepare, NULL, atfork_child);
+    __register_atfork(atfork_prepare, NULL, atfork_child, &__dso_handle);
     shim.ready = true;
     shim_busy--;
     errno = saved;
 }
 
-static int load_core(void)
+/* Configure the engine from the start-up snapshot. getenv has no other
+ * source, so environ points at the snapshot for this one call, once per
+ * image (the system and popen hooks hand over the environment the same
+ * way). */
+static void setup_core(void)
+{
+    char **saved = environ;
+    int rc;
+
+    environ = shim.helper_env;
+    rc = core.setup(shim.debug);
+    if (environ == shim.helper_env) {
+        environ = saved;
+    }
+    if (rc < 0) {
+        shim_say("configuration: ", core.reason(), "");
+    }
+}
+
+/* Once per image; threads that exec at the same time wait for it. */
+static void load_core_once(void)
 {
     void *h;
 
-    if (core.tried) {
-        return core.exec ? 0 : -1;
-    }
-    core.tried = true;
     h = dlopen(shim.core, RTLD_NOW | RTLD_LOCAL);
     if (h == NULL) {
         shim_say("cannot load ", shim.core, "");
-        return -1;
+        return;
     }
     *(void **)&core.setup = dlsym(h, "kest_engine_setup");
     *(void **)&core.failed = dlsym(h, "kest_engine_exec_failed");
@@ -203,12 +258,15 @@ static int load_core(void)
     if (core.setup == NULL || core.failed == NULL || core.reason == NULL ||
         core.closed == NULL || core.exec == NULL) {
         core.exec = NULL;
-        return -1;
+        return;
     }
-    if (core.setup(shim.debug) < 0) {
-        shim_say("configuration: ", core.reason(), "");
-    }
-    return 0;
+    setup_core();
+}
+
+static int load_core(void)
+{
+    pthread_once(&core_once, load_core_once);
+    return core.exec ? 0 : -1;
 }
 
 /* Once per process, unless KEST_QUIET: the exec goes ahead unattested. */

@@ -11,6 +11,10 @@
 #include "core/engine.h"
 
 #define SHIM_STICKY_MAX 32
+/* Thread-locals are reached without __tls_get_addr, which may allocate
+ * (a vfork child must not) when the host has dlopen'd modules with TLS
+ * since the thread started. */
+#define SHIM_TLS __thread __attribute__((tls_model("initial-exec")))
 #define SHIM_PATH_MAX 4096
 
 /* Runs the real call with the environment to pass. Returns what the
@@ -47,11 +51,12 @@ struct shim_state {
     bool warned;
     pid_t pid;          /* whose memory this is; vfork children differ */
     bool fork_unsafe;   /* fork child of a multithreaded parent */
+    int helper_wait_ms; /* how long kest-record may take to answer */
     char lib[SHIM_PATH_MAX];    /* this libkest.so */
     char core[SHIM_PATH_MAX];   /* libkest-core.so */
     char helper[SHIM_PATH_MAX]; /* kest-record */
     char *sticky_env[SHIM_STICKY_MAX + 1]; /* NAME=VALUE to re-inject */
-    char *helper_env[SHIM_STICKY_MAX + 2]; /* environment of kest-record */
+    char *helper_env[SHIM_STICKY_MAX + 2]; /* settings at start-up */
     struct kest_proc proc;
 };
 

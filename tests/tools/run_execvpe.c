@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Test tool: run_execvpe PROG [ARG]... replaces itself with PROG through
+ * execvpe(3), argv[0] being PROG as given. */
+#include <unistd.h>
+
+#include "tests/tools/tool.h"
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        return tool_usage("run_execvpe");
+    }
+    execvpe(argv[1], argv + 1, environ);
+    return tool_failed("execvpe", errno);
+}

@@ -123,6 +123,18 @@ int config_from_env(struct config *c)
         rc = dup_env("KEST_ENV_ALLOW", &c->env_allow);
     }
     if (rc == 0) {
+        rc = dup_env("KEST_SPIFFE_SOCKET", &c->spiffe_socket);
+    }
+    if (rc == 0 && c->spiffe_socket == NULL) {
+        rc = dup_env("SPIFFE_ENDPOINT_SOCKET", &c->spiffe_socket);
+    }
+    if (rc == 0) {
+        rc = dup_env("KEST_SPIFFE_ID", &c->spiffe_id);
+    }
+    if (rc == 0) {
+        rc = dup_env("KEST_SPIFFE_JWT_AUDIENCE", &c->spiffe_jwt_audience);
+    }
+    if (rc == 0) {
         rc = parse_bool("KEST_HASH", true, &c->hash_exe);
     }
     if (rc == 0) {
@@ -144,6 +156,9 @@ void config_cleanup(struct config *c)
     free(c->principal);
     free(c->provider);
     free(c->env_allow);
+    free(c->spiffe_socket);
+    free(c->spiffe_id);
+    free(c->spiffe_jwt_audience);
     memset(c, 0, sizeof(*c));
 }
 

@@ -17,6 +17,9 @@ struct config {
     char *principal;  /* KEST_PRINCIPAL */
     char *provider;   /* KEST_PROVIDER, NULL for auto-detection */
     char *env_allow;  /* KEST_ENV_ALLOW: comma list of names */
+    char *spiffe_socket; /* KEST_SPIFFE_SOCKET, else SPIFFE_ENDPOINT_SOCKET */
+    char *spiffe_id;     /* KEST_SPIFFE_ID */
+    char *spiffe_jwt_audience; /* KEST_SPIFFE_JWT_AUDIENCE */
     bool fail_closed; /* KEST_FAIL=closed */
     bool hash_exe;    /* KEST_HASH, default on */
     bool quiet;       /* KEST_QUIET=1 */

@@ -35,11 +35,7 @@ struct spire_state {
 
 static bool spire_detect(const struct config *cfg)
 {
-    const char *a = getenv("SPIFFE_ENDPOINT_SOCKET");
-    const char *b = getenv("KEST_SPIFFE_SOCKET");
-
-    (void)cfg;
-    return (a != NULL && *a != '\0') || (b != NULL && *b != '\0');
+    return cfg->spiffe_socket != NULL;
 }
 
 static int load_key(X509 *leaf, const struct buf *der, struct key **out)
@@ -211,13 +207,6 @@ static void spire_release(void *state)
     free(st);
 }
 
-static char *env_dup(const char *name)
-{
-    const char *v = getenv(name);
-
-    return v && *v ? strdup(v) : NULL;
-}
-
 static int spire_open(const struct config *cfg, void **state)
 {
     struct spire_state *st = calloc(1, sizeof(*st));
@@ -227,9 +216,16 @@ static int spire_open(const struct config *cfg, void **state)
         return -ENOMEM;
     }
     st->timeout_ms = cfg->timeout_ms;
-    st->want = env_dup("KEST_SPIFFE_ID");
-    st->audience = env_dup("KEST_SPIFFE_JWT_AUDIENCE");
-    rc = wlapi_addr_env(&st->addr);
+    st->want = cfg->spiffe_id ? strdup(cfg->spiffe_id) : NULL;
+    st->audience = cfg->spiffe_jwt_audience ? strdup(cfg->spiffe_jwt_audience)
+                                            : NULL;
+    if (cfg->spiffe_socket != NULL) {
+        rc = wlapi_addr_parse(cfg->spiffe_socket, &st->addr);
+    } else {
+        klog_error("spire", "no Workload API address: set "
+                   "SPIFFE_ENDPOINT_SOCKET or KEST_SPIFFE_SOCKET");
+        rc = -ENOENT;
+    }
     if (rc == 0) {
         rc = fetch(st);
     }

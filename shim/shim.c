@@ -98,9 +98,11 @@ static bool has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* The settings as they were when this image started. KEST_* and
- * LD_PRELOAD are re-injected into children that lost them; KEST_* plus
- * HOME and XDG_STATE_HOME (which place the default log) are the whole
+/* The settings as they were when this image started. KEST_*,
+ * LD_PRELOAD and SPIFFE_ENDPOINT_SOCKET are re-injected into children
+ * that lost them; KEST_* plus
+ * HOME and XDG_STATE_HOME (which place the default log) and the
+ * identity sources' own variables (SPIFFE_ENDPOINT_SOCKET) are the whole
  * environment the recorder configures itself from, in process and in
  * kest-record alike, whatever the program did to environ since. */
 static void save_sticky(void)
@@ -110,9 +112,11 @@ static void save_sticky(void)
     for (i = 0; environ != NULL && environ[i] != NULL; i++) {
         const char *e = environ[i];
         bool kest = has_prefix(e, "KEST_") && !has_prefix(e, "KEST_PARENT=");
-        bool sticky = kest || has_prefix(e, "LD_PRELOAD=");
+        bool sticky = kest || has_prefix(e, "LD_PRELOAD=") ||
+                      has_prefix(e, "SPIFFE_ENDPOINT_SOCKET=");
         bool config = kest || has_prefix(e, "HOME=") ||
-                      has_prefix(e, "XDG_STATE_HOME=");
+                      has_prefix(e, "XDG_STATE_HOME=") ||
+                      has_prefix(e, "SPIFFE_ENDPOINT_SOCKET=");
         char *copy;
 
         sticky = sticky && n < SHIM_STICKY_MAX;

@@ -183,13 +183,6 @@ static int seal(void *arg, const char *prev, struct buf *line,
     if (!c->sign) {
         return record_seal_unsigned(c->payload, line, hash);
     }
-    if (engine_id.ops->refresh != NULL) {
-        int rc = engine_id.ops->refresh(engine_id.state);
-
-        if (rc < 0) {
-            return rc;
-        }
-    }
     return record_seal(&engine_id, c->payload, line, hash);
 }
 
@@ -209,12 +202,18 @@ static int append(struct kest_proc *p, json_t *payload, bool sign,
     return rc;
 }
 
+/* Open the identity on first need; later, let the provider renew
+ * short-lived material. Done before a payload is built, so its time and
+ * identity fields describe the credential that will sign it. */
 static int ensure_identity(void)
 {
-    if (engine_id.ops != NULL) {
-        return 0;
+    if (engine_id.ops == NULL) {
+        return ident_open(&engine_cfg, &engine_id);
     }
-    return ident_open(&engine_cfg, &engine_id);
+    if (engine_id.ops->refresh != NULL) {
+        return engine_id.ops->refresh(engine_id.state);
+    }
+    return 0;
 }
 
 static const char *principal_of(void)

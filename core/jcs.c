@@ -13,37 +13,56 @@
 /* Integers up to 2^53 are exact doubles and print as themselves. */
 #define JCS_SAFE_INT 9007199254740992LL
 
-static int put_string(struct buf *out, const char *s, size_t n)
+/* The escape for byte c, or NULL if it stands for itself. */
+static const char *escape_of(unsigned char c, char tmp[7])
 {
     static const char hex[] = "0123456789abcdef";
-    size_t i;
+
+    switch (c) {
+    case '"': return "\\\"";
+    case '\\': return "\\\\";
+    case '\b': return "\\b";
+    case '\t': return "\\t";
+    case '\n': return "\\n";
+    case '\f': return "\\f";
+    case '\r': return "\\r";
+    default:
+        if (c >= 0x20) {
+            return NULL;
+        }
+        memcpy(tmp, "\\u00", 4);
+        tmp[4] = hex[c >> 4];
+        tmp[5] = hex[c & 15];
+        tmp[6] = '\0';
+        return tmp;
+    }
+}
+
+static int put_string(struct buf *out, const char *s, size_t n)
+{
+    size_t i, run = 0;
     int rc;
 
     if (!bytes_valid_utf8(s, n)) {
         return -EINVAL;
     }
     rc = buf_putc(out, '"');
+    /* Copy runs of bytes that need no escape in one go. */
     for (i = 0; rc == 0 && i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[7] = {'\\', 'u', '0', '0', 0, 0, 0};
+        char tmp[7];
+        const char *esc = escape_of((unsigned char)s[i], tmp);
 
-        switch (c) {
-        case '"': rc = buf_append(out, "\\\"", 2); break;
-        case '\\': rc = buf_append(out, "\\\\", 2); break;
-        case '\b': rc = buf_append(out, "\\b", 2); break;
-        case '\t': rc = buf_append(out, "\\t", 2); break;
-        case '\n': rc = buf_append(out, "\\n", 2); break;
-        case '\f': rc = buf_append(out, "\\f", 2); break;
-        case '\r': rc = buf_append(out, "\\r", 2); break;
-        default:
-            if (c < 0x20) {
-                esc[4] = hex[c >> 4];
-                esc[5] = hex[c & 15];
-                rc = buf_append(out, esc, 6);
-            } else {
-                rc = buf_putc(out, c);
-            }
+        if (esc == NULL) {
+            continue;
         }
+        rc = buf_append(out, s + run, i - run);
+        if (rc == 0) {
+            rc = buf_puts(out, esc);
+        }
+        run = i + 1;
+    }
+    if (rc == 0) {
+        rc = buf_append(out, s + run, n - run);
     }
     if (rc == 0) {
         rc = buf_putc(out, '"');
@@ -178,10 +197,38 @@ struct jkey {
     json_t *v;
 };
 
+static int key_cmp_utf16(const struct jkey *x, const struct jkey *y);
+
+/* Below U+E000 (all of ASCII) UTF-16 order is byte order; only keys with
+ * 4-byte or U+E000.. sequences need the code-unit walk. */
+static bool plain(const struct jkey *k)
+{
+    size_t i;
+
+    for (i = 0; i < k->n; i++) {
+        if ((unsigned char)k->s[i] >= 0xee) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static int key_cmp(const void *a, const void *b)
 {
     const struct jkey *x = a;
     const struct jkey *y = b;
+
+    if (plain(x) && plain(y)) {
+        size_t n = x->n < y->n ? x->n : y->n;
+        int c = memcmp(x->s, y->s, n);
+
+        return c ? c : (x->n > y->n) - (x->n < y->n);
+    }
+    return key_cmp_utf16(x, y);
+}
+
+static int key_cmp_utf16(const struct jkey *x, const struct jkey *y)
+{
     struct u16it i = {(const unsigned char *)x->s,
                       (const unsigned char *)x->s + x->n, 0};
     struct u16it j = {(const unsigned char *)y->s,
@@ -200,12 +247,13 @@ static int key_cmp(const void *a, const void *b)
 static int put_object(struct buf *out, const json_t *v)
 {
     size_t n = json_object_size(v);
-    struct jkey *keys = NULL;
+    struct jkey small[16];
+    struct jkey *keys = small;
     size_t i = 0;
     void *it;
     int rc = 0;
 
-    if (n > 0) {
+    if (n > sizeof(small) / sizeof(small[0])) {
         keys = calloc(n, sizeof(*keys));
         if (keys == NULL) {
             return -ENOMEM;
@@ -244,7 +292,9 @@ static int put_object(struct buf *out, const json_t *v)
         rc = buf_putc(out, '}');
     }
 out:
-    free(keys);
+    if (keys != small) {
+        free(keys);
+    }
     return rc;
 }
 

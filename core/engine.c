@@ -379,3 +379,37 @@ KEST_API int kest_engine_exec_failed(struct kest_proc *p,
                      exec_hash);
     return record(p, "exec_failed", body, hash);
 }
+
+KEST_API int kest_engine_warm(struct kest_proc *p)
+{
+    int rc;
+
+    pthread_mutex_lock(&engine_mu);
+    rc = engine_state > 0 ? 0 : -EINVAL;
+    if (rc == 0) {
+        rc = new_instance(p);
+    }
+    if (rc == 0) {
+        rc = ensure_identity();
+    }
+    if (rc == 0) {
+        rc = ensure_start(p);
+    }
+    pthread_mutex_unlock(&engine_mu);
+    return rc;
+}
+
+KEST_API int kest_engine_call(struct kest_proc *p, const char *symbol,
+                              const char *object, const char *mode,
+                              const char *method, char hash[65])
+{
+    json_t *body;
+
+    if (symbol == NULL || mode == NULL || method == NULL) {
+        snprintf(engine_reason, sizeof(engine_reason), "bad call event");
+        return -EINVAL;
+    }
+    body = json_pack("{s:s, s:s, s:s, s:s}", "symbol", symbol, "object",
+                     object ? object : "", "mode", mode, "method", method);
+    return record(p, "call", body, hash);
+}

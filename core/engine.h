@@ -48,6 +48,17 @@ KEST_API int kest_engine_exec(struct kest_proc *p, const struct kest_exec *e,
 KEST_API int kest_engine_exec_failed(struct kest_proc *p,
                                      const char *exec_hash, int err,
                                      char hash[65]);
+/* Get ready to record cheaply in fork children: open the identity and,
+ * for a root process, write its start record now, so that children
+ * inherit both. Called by the shim in a parent whose children record. */
+KEST_API int kest_engine_warm(struct kest_proc *p);
+/* Record a call of a designated entry symbol (operation "call"):
+ * symbol, the object defining it (path, may be ""), mode ("first" or
+ * "every") and hook method ("got" or "inline"). Same outcomes as
+ * kest_engine_exec. */
+KEST_API int kest_engine_call(struct kest_proc *p, const char *symbol,
+                              const char *object, const char *mode,
+                              const char *method, char hash[65]);
 /* Why the last call of this thread did not produce a signed record. */
 KEST_API const char *kest_engine_reason(void);
 /* 1 if KEST_FAIL=closed is in force. */

@@ -415,6 +415,7 @@ int shim_helper_exec(const struct kest_exec *ev, shim_run_fn run,
     rec.restored = restored[0] ? restored : NULL;
     memset(&rep, 0, sizeof(rep));
     rc = call_helper(&rec, "exec", NULL, 0, hash, &rep);
+    shim_note_recorded();
     if (rc != KEST_SIGNED) {
         if (shim.fail_closed) {
             shim_say("refused (KEST_FAIL=closed): ", ev->api, "");

@@ -10,8 +10,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/single_threaded.h>
 #include <unistd.h>
+
+#include "shim/symbols.h"
 
 /* pthread_atfork is a wrapper in libc_nonshared.a whose object carries
  * no IBT/SHSTK property, so linking it would strip the CET marking from
@@ -34,6 +37,9 @@ static struct {
     int (*failed)(struct kest_proc *, const char *, int, char *);
     const char *(*reason)(void);
     int (*closed)(void);
+    int (*warm)(struct kest_proc *);
+    int (*call)(struct kest_proc *, const char *, const char *,
+                const char *, const char *, char *);
 } core;
 
 void shim_say(const char *a, const char *b, const char *c)
@@ -171,9 +177,44 @@ static int helper_wait(void)
     return (int)ms + 7000;
 }
 
+static int load_core(void);
+
+void shim_note_recorded(void)
+{
+    if (shim.warm_flag != NULL) {
+        *shim.warm_flag = 1;
+    }
+}
+
+/* Before fork, in the parent. A shell loop forks a child per command and
+ * each child would load OpenSSL and the key anew. So: at the first fork
+ * share a flag page with the children; once one of them has recorded,
+ * load the engine and identity here, once, and every later child
+ * inherits them. Only single-threaded parents (a threaded parent's
+ * children record through kest-record anyway). */
 static void atfork_prepare(void)
 {
+    int saved = errno;
+    void *page;
+
     prep_threaded = !__libc_single_threaded;
+    if (shim_busy || !shim.ready || prep_threaded || shim.fork_unsafe ||
+        getpid() != shim.pid) {
+        return;
+    }
+    if (shim.warm_flag == NULL) {
+        page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        shim.warm_flag = page == MAP_FAILED ? NULL : page;
+    } else if (*shim.warm_flag && !shim.warmed) {
+        shim.warmed = true;
+        shim_busy++;
+        if (load_core() == 0 && core.warm != NULL) {
+            (void)core.warm(&shim.proc);
+        }
+        shim_busy--;
+    }
+    errno = saved;
 }
 
 /* In the child of fork: only the forking thread exists. Start a new
@@ -221,6 +262,7 @@ __attribute__((constructor)) void shim_init(void)
     parse_parent();
     __register_atfork(atfork_prepare, NULL, atfork_child, &__dso_handle);
     shim.ready = true;
+    shim_symbols_init();
     shim_busy--;
     errno = saved;
 }
@@ -259,6 +301,8 @@ static void load_core_once(void)
     *(void **)&core.reason = dlsym(h, "kest_engine_reason");
     *(void **)&core.closed = dlsym(h, "kest_engine_fail_closed");
     *(void **)&core.exec = dlsym(h, "kest_engine_exec");
+    *(void **)&core.warm = dlsym(h, "kest_engine_warm");
+    *(void **)&core.call = dlsym(h, "kest_engine_call");
     if (core.setup == NULL || core.failed == NULL || core.reason == NULL ||
         core.closed == NULL || core.exec == NULL) {
         core.exec = NULL;
@@ -318,6 +362,7 @@ static int exec_in_process(const struct kest_exec *ev, shim_run_fn run,
         shim_env_restored(ev->envp, restored, sizeof(restored));
         rec.restored = restored[0] ? restored : NULL;
         rc = core.exec(&shim.proc, &rec, hash);
+        shim_note_recorded();
         why = core.reason();
     }
     if (rc != KEST_SIGNED) {
@@ -379,4 +424,40 @@ int shim_exec(const struct kest_exec *ev, shim_run_fn run, void *arg)
         return shim_helper_exec(ev, run, arg);
     }
     return exec_in_process(ev, run, arg, saved);
+}
+
+/* A designated symbol was called (shim/symbols.c). Recorded in process
+ * only: in a vfork child or the fork child of a threaded program the
+ * call goes unrecorded, since kest-record speaks only for execs and the
+ * function must run whatever happens here. */
+void shim_record_call(const char *symbol, const char *object,
+                      const char *mode, const char *method)
+{
+    int saved = errno;
+    char hash[65];
+
+    if (shim_busy || !shim.ready) {
+        return;
+    }
+    if (unsafe_context()) {
+        shim_say("call not recorded (vfork or threaded fork child): ",
+                 symbol, "");
+        return;
+    }
+    shim_busy++;
+    if (load_core() == 0 && core.call != NULL) {
+        if (core.call(&shim.proc, symbol, object, mode, method, hash) !=
+            KEST_SIGNED) {
+            warn_unattested(symbol, core.reason());
+        }
+    } else {
+        warn_unattested(symbol, "libkest-core.so could not be loaded");
+    }
+    shim_busy--;
+    errno = saved;
+}
+
+bool shim_guarded(void)
+{
+    return shim_busy != 0;
 }

@@ -50,6 +50,8 @@ struct shim_state {
     bool sticky;
     bool warned;
     pid_t pid;          /* whose memory this is; vfork children differ */
+    volatile int *warm_flag; /* shared with fork children: one recorded */
+    bool warmed;        /* the engine was loaded ahead of a fork */
     bool fork_unsafe;   /* fork child of a multithreaded parent */
     int helper_wait_ms; /* how long kest-record may take to answer */
     char lib[SHIM_PATH_MAX];    /* this libkest.so */
@@ -65,6 +67,8 @@ extern struct shim_real shim_real;
 
 /* Record ev, run it, record a failure. The one path every hook takes. */
 int shim_exec(const struct kest_exec *ev, shim_run_fn run, void *arg);
+/* Tell the forking parent that a child recorded (see atfork_prepare). */
+void shim_note_recorded(void);
 /* Make sure the constructor has run (hooks called before it). */
 void shim_init(void);
 /* Debug line to fd 2 when KEST_DEBUG is set; fixed text only. */

@@ -430,10 +430,12 @@ for i in range(2):
     stop_server short
 }
 
-# 7. Rotation: new leaves while kest runs.
+# 7. Rotation: new leaves while kest runs. A held SVID is kept until
+# half its lifetime has passed (fork children inherit it), so the leaves
+# live 2 s and the run outlasts half of that.
 sec_rotate() {
     local L=$T/rotate.log
-    start_server rotate rotate --rotate-ms 500 ||
+    start_server rotate rotate --rotate-ms 500 --ttl 2 ||
         { fail "rotate: server starts"; return; }
     SPIFFE_ENDPOINT_SOCKET=$ADDR krun "$L" -- \
         bash -c '/bin/true; sleep 1.2; /bin/true'

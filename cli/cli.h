@@ -15,6 +15,8 @@ int cmd_verify(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
+int cmd_enable(int argc, char **argv);
+int cmd_disable(int argc, char **argv);
 
 /* "kest: what: why" on stderr. */
 void cli_err(const char *what, const char *fmt, ...)

@@ -16,6 +16,8 @@ static const char usage[] =
     "  show      print a log as a table or a lineage tree\n"
     "  keygen    make a signing key pair\n"
     "  bundle    fetch the SPIFFE trust bundle for verifiers\n"
+    "  enable    attest every program on this machine (ld.so.preload)\n"
+    "  disable   stop attesting system-wide\n"
     "\n"
     "kest COMMAND --help describes each one. kest --version prints the\n"
     "version.\n";
@@ -70,6 +72,8 @@ int main(int argc, char **argv)
         {"show", cmd_show},
         {"keygen", cmd_keygen},
         {"bundle", cmd_bundle},
+        {"enable", cmd_enable},
+        {"disable", cmd_disable},
     };
     size_t i;
 

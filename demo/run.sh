@@ -44,5 +44,36 @@ if "$kest" verify --key "$work/key.pub.pem" "$work/deleted.log"; then
     exit 1
 fi
 
+say "7. The lineage as a picture (kest show --dot)"
+"$kest" show --dot "$work/demo.log" > "$work/lineage.dot"
+if command -v dot >/dev/null 2>&1; then
+    dot -Tpng -o "$work/lineage.png" "$work/lineage.dot"
+    echo "drawn: $work/lineage.png"
+else
+    echo "graph: $work/lineage.dot (install graphviz to render it as PNG)"
+fi
+
+say "8. The same job with SPIRE identity (local Workload API double)"
+certs=$work/spire-certs
+sh "$top/tests/doubles/mkcerts.sh" "$certs" >/dev/null 2>&1
+/usr/bin/python3 "$top/tests/doubles/workload_api.py" \
+    --socket "$work/agent.sock" --certs "$certs" --mode ok \
+    --ready-file "$work/agent.ready" >/dev/null 2>&1 &
+agent=$!
+trap 'kill $agent 2>/dev/null' EXIT
+i=0
+while [ ! -s "$work/agent.ready" ] && [ $i -lt 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+export SPIFFE_ENDPOINT_SOCKET="unix://$work/agent.sock"
+"$kest" run --log "$work/spire.log" -- \
+    "$top/demo/legacy-job.sh" "$work/data" "$work/out-spire"
+"$kest" show "$work/spire.log" | cut -c1-100 | head -4
+"$kest" bundle --out "$work/bundle.pem"
+echo "trust bundle fetched from the Workload API: $work/bundle.pem"
+"$kest" verify --bundle "$work/bundle.pem" "$work/spire.log"
+unset SPIFFE_ENDPOINT_SOCKET
+
 echo
 echo "Files are in $work (demo.log is the attestation log)."

@@ -13,7 +13,8 @@
 
 static const char usage[] =
     "usage: kest verify [--key PUB.pem]... [--bundle CA.pem]\n"
-    "                   [--jwt-bundle JWKS.json] [--expect-head HASH]\n"
+    "                   [--jwt-bundle JWKS.json] [--oidc-jwks JWKS.json]\n"
+    "                   [--expect-head HASH]\n"
     "                   [--allow-gaps] [--json] [-q] [-j N] LOG...\n"
     "\n"
     "Checks every line of each LOG: JSON shape, RFC 8785 canonical form,\n"
@@ -28,6 +29,9 @@ static const char usage[] =
     "                      the record's principal\n"
     "  --jwt-bundle FILE   JWKS: embedded JWT-SVIDs must verify with it at\n"
     "                      the record's time, subject = principal\n"
+    "  --oidc-jwks FILE    JWKS of the OIDC issuer: a process's session key\n"
+    "                      is trusted once a record binds it to an embedded\n"
+    "                      token (KEST_OIDC_EMBED=1) valid at that time\n"
     "  --expect-head HASH  the last record must be this one (catches a\n"
     "                      truncated or extended tail)\n"
     "  --allow-gaps        unsigned gap records do not fail the log\n"
@@ -88,6 +92,7 @@ static int parse(int argc, char **argv, struct vargs *a)
         {"key", required_argument, NULL, 'k'},
         {"bundle", required_argument, NULL, 'b'},
         {"jwt-bundle", required_argument, NULL, 'w'},
+        {"oidc-jwks", required_argument, NULL, 'o'},
         {"expect-head", required_argument, NULL, 'e'},
         {"allow-gaps", no_argument, NULL, 'g'},
         {"json", no_argument, NULL, 'J'},
@@ -120,6 +125,14 @@ static int parse(int argc, char **argv, struct vargs *a)
             a->opts.jwt_bundle = json_load_file(optarg, 0, NULL);
             if (!json_is_array(json_object_get(a->opts.jwt_bundle,
                                                "keys"))) {
+                cli_err("verify", "%s: not a JWKS document", optarg);
+                return -1;
+            }
+            break;
+        case 'o':
+            json_decref(a->opts.oidc_jwks);
+            a->opts.oidc_jwks = json_load_file(optarg, 0, NULL);
+            if (!json_is_array(json_object_get(a->opts.oidc_jwks, "keys"))) {
                 cli_err("verify", "%s: not a JWKS document", optarg);
                 return -1;
             }
@@ -240,6 +253,7 @@ out:
     }
     x5c_store_free(a.opts.bundle);
     json_decref(a.opts.jwt_bundle);
+    json_decref(a.opts.oidc_jwks);
     free(a.keys);
     return status;
 }

@@ -95,6 +95,26 @@ static int parse_misc(struct config *c)
     return 0;
 }
 
+static int oidc_from_env(struct config *c)
+{
+    int rc;
+
+    rc = dup_env("KEST_OIDC_TOKEN_FILE", &c->oidc_token_file);
+    if (rc == 0) {
+        rc = dup_env("KEST_OIDC_JWKS", &c->oidc_jwks);
+    }
+    if (rc == 0) {
+        rc = dup_env("KEST_OIDC_ISSUER", &c->oidc_issuer);
+    }
+    if (rc == 0) {
+        rc = dup_env("KEST_OIDC_AUDIENCE", &c->oidc_audience);
+    }
+    if (rc == 0) {
+        rc = parse_bool("KEST_OIDC_EMBED", false, &c->oidc_embed);
+    }
+    return rc;
+}
+
 int config_from_env(struct config *c)
 {
     struct buf b;
@@ -135,6 +155,9 @@ int config_from_env(struct config *c)
         rc = dup_env("KEST_SPIFFE_JWT_AUDIENCE", &c->spiffe_jwt_audience);
     }
     if (rc == 0) {
+        rc = oidc_from_env(c);
+    }
+    if (rc == 0) {
         rc = parse_bool("KEST_HASH", true, &c->hash_exe);
     }
     if (rc == 0) {
@@ -159,6 +182,10 @@ void config_cleanup(struct config *c)
     free(c->spiffe_socket);
     free(c->spiffe_id);
     free(c->spiffe_jwt_audience);
+    free(c->oidc_token_file);
+    free(c->oidc_jwks);
+    free(c->oidc_issuer);
+    free(c->oidc_audience);
     memset(c, 0, sizeof(*c));
 }
 

@@ -20,6 +20,11 @@ struct config {
     char *spiffe_socket; /* KEST_SPIFFE_SOCKET, else SPIFFE_ENDPOINT_SOCKET */
     char *spiffe_id;     /* KEST_SPIFFE_ID */
     char *spiffe_jwt_audience; /* KEST_SPIFFE_JWT_AUDIENCE */
+    char *oidc_token_file; /* KEST_OIDC_TOKEN_FILE */
+    char *oidc_jwks;       /* KEST_OIDC_JWKS: file path or http(s) URL */
+    char *oidc_issuer;     /* KEST_OIDC_ISSUER */
+    char *oidc_audience;   /* KEST_OIDC_AUDIENCE */
+    bool oidc_embed;       /* KEST_OIDC_EMBED=1: token in the record */
     bool fail_closed; /* KEST_FAIL=closed */
     bool hash_exe;    /* KEST_HASH, default on */
     bool quiet;       /* KEST_QUIET=1 */

@@ -3,6 +3,7 @@
 #include "core/verify.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "core/x5c.h"
 
 #define BATCH_LINES 4096
+#define OIDC_SKEW 30
 #define BATCH_BYTES (64u << 20)
 
 struct line {
@@ -32,6 +34,15 @@ struct line {
     char instance[33];
     uint64_t seq;
     json_t *payload;
+    /* OIDC: the session key this record bound (checked), or a signature
+     * left for settle() to check with a key bound earlier. */
+    struct key *bound;
+    int64_t bound_exp;
+    bool deferred;
+    char *dalg;
+    char *dkid;
+    struct buf din;
+    struct buf dsig;
 };
 
 struct batch {
@@ -207,6 +218,100 @@ static char *signer_key(struct line *l, const struct verify_opts *o,
     return fmt("no trusted key with kid %s", kid ? kid : "(none)");
 }
 
+static bool is_oidc(const struct line *l)
+{
+    const char *p = json_string_value(json_object_get(
+        json_object_get(l->payload, "identity"), "provider"));
+
+    return p != NULL && strcmp(p, "oidc") == 0;
+}
+
+static bool sha256_is(const char *s, const char *want)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    char hex[65];
+
+    if (want == NULL ||
+        EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL) != 1 ||
+        n != 32) {
+        return false;
+    }
+    record_hex(md, 32, hex);
+    return strcmp(hex, want) == 0;
+}
+
+/* The token must verify with the issuer's JWKS at the record's time,
+ * hash to token_sha256 and name the record's principal (iss#sub); then
+ * session_jwk, the key named by kid, is trusted for this process. */
+static char *oidc_binding(struct line *l, const struct verify_opts *o,
+                          const json_t *ident, const char *kid,
+                          struct key **k)
+{
+    const char *tok = json_string_value(json_object_get(ident, "token"));
+    const char *who = json_string_value(json_object_get(
+        json_object_get(l->payload, "labels"), "principal"));
+    json_int_t ms = json_integer_value(
+        json_object_get(l->payload, "timestamp_ms"));
+    json_t *claims = NULL;
+    struct key *key = NULL;
+    char why[256];
+    char *err = NULL;
+    char *p = NULL;
+
+    if (tok == NULL) {
+        return fmt("OIDC session key binding cannot be checked offline: "
+                   "the token is not embedded (KEST_OIDC_EMBED=1)");
+    }
+    if (jwt_verify(tok, o->oidc_jwks, NULL, ms / 1000, OIDC_SKEW, &claims,
+                   why, sizeof(why)) < 0) {
+        return fmt("OIDC token: %s", why);
+    }
+    if (!sha256_is(tok, json_string_value(json_object_get(
+                            ident, "token_sha256")))) {
+        err = fmt("OIDC token does not hash to token_sha256");
+    } else if (asprintf(&p, "%s#%s", json_string_value(json_object_get(
+                            claims, "iss")), json_string_value(
+                            json_object_get(claims, "sub"))) < 0 ||
+               who == NULL || strcmp(p, who) != 0) {
+        err = fmt("OIDC token names %s, not the principal %s",
+                  p ? p : "(none)", who ? who : "(none)");
+    } else if (jwt_key_from_jwk(json_object_get(ident, "session_jwk"),
+                                &key) < 0) {
+        err = fmt("session_jwk is not a usable public key");
+    } else if (kid == NULL || strcmp(kid, key_kid(key)) != 0) {
+        err = fmt("kid %s is not the bound session key", kid ? kid : "-");
+    }
+    if (err == NULL) {
+        l->bound = key;
+        l->bound_exp = (int64_t)json_number_value(
+            json_object_get(claims, "exp"));
+        *k = key;
+        key = NULL;
+    }
+    key_free(key);
+    free(p);
+    json_decref(claims);
+    return err;
+}
+
+/* A record with session_jwk binds a key; any other is signed by a key
+ * its process bound earlier: *k stays NULL and settle() checks it. */
+static char *oidc_signer(struct line *l, const struct verify_opts *o,
+                         const json_t *h, struct key **k)
+{
+    const json_t *ident = json_object_get(l->payload, "identity");
+    const char *kid = json_string_value(json_object_get(h, "kid"));
+
+    *k = NULL;
+    if (json_object_get(ident, "session_jwk") != NULL) {
+        return oidc_binding(l, o, ident, kid, k);
+    }
+    l->deferred = true;
+    l->dkid = strdup(kid ? kid : "");
+    return l->dkid ? NULL : fmt("out of memory");
+}
+
 static char *check_signature(struct line *l, const struct verify_opts *o,
                              const char *prot, size_t pn, const char *pb64,
                              size_t bn, const char *sig)
@@ -249,6 +354,12 @@ static char *check_signature(struct line *l, const struct verify_opts *o,
         goto out;
     }
     err = signer_key(l, o, h, &k, &owned);
+    if (err != NULL && is_oidc(l)) {
+        free(err);
+        err = o->oidc_jwks ? oidc_signer(l, o, h, &k)
+                           : fmt("signed by an OIDC session key: verify "
+                                 "with --oidc-jwks");
+    }
     if (err != NULL) {
         goto out;
     }
@@ -259,6 +370,15 @@ static char *check_signature(struct line *l, const struct verify_opts *o,
     if (buf_append(&input, prot, pn) < 0 || buf_putc(&input, '.') < 0 ||
         buf_append(&input, pb64, bn) < 0) {
         err = fmt("out of memory");
+        goto out;
+    }
+    if (l->deferred) {
+        l->dalg = strdup(alg);
+        l->din = input;
+        l->dsig = raw;
+        buf_init(&input);
+        buf_init(&raw);
+        err = l->dalg ? NULL : fmt("out of memory");
         goto out;
     }
     rc = key_verify(k, alg, input.data, input.len, raw.data, raw.len);
@@ -430,8 +550,17 @@ static void check_batch(struct line *lines, size_t n,
     }
 }
 
+struct binding {
+    struct key *key;
+    char *principal;
+    int64_t exp;
+};
+
 struct vstate {
     const struct verify_opts *o;
+    struct htab bkeys;         /* instance and kid -> index + 1 */
+    struct binding *bindings;
+    size_t nbindings;
     struct verify_result *r;
     struct htab records;
     struct htab procs;
@@ -528,8 +657,87 @@ static void track_lineage(struct vstate *s, struct line *l)
     }
 }
 
+static void binding_key(const struct line *l, const char *kid,
+                        uint8_t key[32])
+{
+    char id[256];
+
+    snprintf(id, sizeof(id), "%s/%s", l->instance, kid);
+    htab_key(id, strlen(id), key);
+}
+
+/* Remember the key a checked binding record vouched for. */
+static char *oidc_remember(struct vstate *s, struct line *l)
+{
+    const char *who = json_string_value(json_object_get(
+        json_object_get(l->payload, "labels"), "principal"));
+    struct binding *n, *b;
+    uint8_t key[32];
+    uint64_t *slot;
+    bool added;
+
+    binding_key(l, key_kid(l->bound), key);
+    slot = htab_put(&s->bkeys, key, &added);
+    if (slot == NULL) {
+        return fmt("out of memory");
+    }
+    if (added) {
+        n = realloc(s->bindings, (s->nbindings + 1) * sizeof(*n));
+        if (n == NULL) {
+            return fmt("out of memory");
+        }
+        s->bindings = n;
+        memset(&n[s->nbindings], 0, sizeof(*n));
+        *slot = ++s->nbindings;
+    }
+    b = &s->bindings[*slot - 1];
+    key_free(b->key);
+    free(b->principal);
+    b->key = l->bound;
+    b->principal = strdup(who);
+    b->exp = l->bound_exp;
+    l->bound = NULL;
+    return b->principal ? NULL : fmt("out of memory");
+}
+
+static char *oidc_deferred(struct vstate *s, struct line *l)
+{
+    const char *who = json_string_value(json_object_get(
+        json_object_get(l->payload, "labels"), "principal"));
+    json_int_t ms = json_integer_value(
+        json_object_get(l->payload, "timestamp_ms"));
+    const struct binding *b;
+    uint8_t key[32];
+    uint64_t *slot;
+
+    binding_key(l, l->dkid, key);
+    slot = htab_get(&s->bkeys, key);
+    if (slot == NULL) {
+        return fmt("no verified OIDC binding for session key %s in "
+                   "process %s", l->dkid, l->instance);
+    }
+    b = &s->bindings[*slot - 1];
+    if (key_verify(b->key, l->dalg, l->din.data, l->din.len, l->dsig.data,
+                   l->dsig.len) < 0) {
+        return fmt("bad signature (OIDC session key %s)", l->dkid);
+    }
+    if (strcmp(who, b->principal) != 0) {
+        return fmt("principal %s is not the bound token's %s", who,
+                   b->principal);
+    }
+    if (ms / 1000 > b->exp + OIDC_SKEW) {
+        return fmt("record made after the bound OIDC token expired");
+    }
+    return NULL;
+}
+
 static void settle(struct vstate *s, const char *log, struct line *l)
 {
+    if (l->error == NULL && l->bound != NULL) {
+        l->error = oidc_remember(s, l);
+    } else if (l->error == NULL && l->deferred) {
+        l->error = oidc_deferred(s, l);
+    }
     if (l->error != NULL) {
         issue(s, log, l->no, l->error);
         l->error = NULL;
@@ -570,6 +778,11 @@ static void free_lines(struct line *lines, size_t n)
         free(lines[i].text);
         free(lines[i].error);
         json_decref(lines[i].payload);
+        key_free(lines[i].bound);
+        free(lines[i].dalg);
+        free(lines[i].dkid);
+        buf_cleanup(&lines[i].din);
+        buf_cleanup(&lines[i].dsig);
     }
 }
 
@@ -677,6 +890,7 @@ int verify_logs(const char *const *paths, size_t n,
     htab_init(&s.procs);
     htab_init(&s.principals);
     htab_init(&s.pending);
+    htab_init(&s.bkeys);
     for (i = 0; i < n && rc == 0; i++) {
         rc = verify_one(&s, paths[i]);
         if (rc < 0) {
@@ -690,6 +904,12 @@ int verify_logs(const char *const *paths, size_t n,
     htab_cleanup(&s.procs);
     htab_cleanup(&s.principals);
     htab_cleanup(&s.pending);
+    htab_cleanup(&s.bkeys);
+    for (i = 0; i < s.nbindings; i++) {
+        key_free(s.bindings[i].key);
+        free(s.bindings[i].principal);
+    }
+    free(s.bindings);
     return rc;
 }
 

@@ -19,6 +19,10 @@ struct verify_opts {
     size_t nkeys;
     struct x509_store_st *bundle; /* X.509 trust anchors for x5c, or NULL */
     json_t *jwt_bundle; /* JWKS for embedded JWT-SVIDs, or NULL */
+    /* JWKS of the OIDC issuer: records of provider oidc are checked
+     * against the session key their process bound to an embedded,
+     * valid token. NULL: such records fail as signed by an unknown key. */
+    json_t *oidc_jwks;
     bool allow_gaps;
     bool no_signatures; /* shape and chain only (kest show) */
     const char *expect_head; /* NULL, or the hash the last log must end on */

@@ -7,5 +7,6 @@
 
 extern const struct ident_ops provider_static;
 extern const struct ident_ops provider_spire;
+extern const struct ident_ops provider_oidc;
 
 #endif

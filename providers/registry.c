@@ -7,6 +7,7 @@
 
 const struct ident_ops *const ident_registry[] = {
     &provider_spire,
+    &provider_oidc,
     &provider_static,
     NULL,
 };

@@ -10,11 +10,13 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/single_threaded.h>
 #include <unistd.h>
 
 #include "shim/symbols.h"
+#include "shim/sysconf.h"
 
 /* pthread_atfork is a wrapper in libc_nonshared.a whose object carries
  * no IBT/SHSTK property, so linking it would strip the CET marking from
@@ -67,9 +69,11 @@ void shim_say(const char *a, const char *b, const char *c)
     }
 }
 
+static const char *snap(const char *name);
+
 static bool env_on(const char *name, bool dflt)
 {
-    const char *v = getenv(name);
+    const char *v = snap(name);
 
     if (v == NULL || *v == '\0') {
         return dflt;
@@ -111,11 +115,44 @@ static bool has_prefix(const char *s, const char *prefix)
  * identity sources' own variables (SPIFFE_ENDPOINT_SOCKET) are the whole
  * environment the recorder configures itself from, in process and in
  * kest-record alike, whatever the program did to environ since. */
+/* Do a and b (NAME=VALUE strings) name the same variable? */
+static bool same_name(const char *a, const char *b)
+{
+    size_t n = strcspn(a, "=");
+
+    return strncmp(a, b, n) == 0 && b[n] == '=';
+}
+
+static bool in_list(char *const *list, size_t n, const char *e)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (same_name(list[i], e)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void save_sticky(void)
 {
+    char *file[SHIM_STICKY_MAX];
+    bool override = false;
+    bool secure = getauxval(AT_SECURE) != 0;
+    size_t nf = shim_sysconf_read(file, SHIM_STICKY_MAX, &override);
     size_t i, n = 0, h = 0;
 
-    for (i = 0; environ != NULL && environ[i] != NULL; i++) {
+    /* /etc/kest/kest.conf wins over the environment unless it allows
+     * overrides; in secure-execution mode the environment is not read. */
+    for (i = 0; i < nf; i++) {
+        if (!secure && override && environ != NULL &&
+            in_list(environ, shim_env_count(environ), file[i])) {
+            continue;
+        }
+        shim.helper_env[h++] = file[i];
+    }
+    for (i = 0; !secure && environ != NULL && environ[i] != NULL; i++) {
         const char *e = environ[i];
         bool kest = has_prefix(e, "KEST_") && !has_prefix(e, "KEST_PARENT=");
         bool sticky = kest || has_prefix(e, "LD_PRELOAD=") ||
@@ -125,6 +162,9 @@ static void save_sticky(void)
                       has_prefix(e, "SPIFFE_ENDPOINT_SOCKET=");
         char *copy;
 
+        if (config && in_list(shim.helper_env, h, e)) {
+            config = false; /* the file's value stands */
+        }
         sticky = sticky && n < SHIM_STICKY_MAX;
         config = config && h < SHIM_STICKY_MAX + 1;
         if (!sticky && !config) {
@@ -143,6 +183,21 @@ static void save_sticky(void)
     }
     shim.sticky_env[n] = NULL;
     shim.helper_env[h] = NULL;
+}
+
+/* A setting from the start-up snapshot (file and environment merged). */
+static const char *snap(const char *name)
+{
+    size_t n = strlen(name);
+    size_t i;
+
+    for (i = 0; shim.helper_env[i] != NULL; i++) {
+        if (strncmp(shim.helper_env[i], name, n) == 0 &&
+            shim.helper_env[i][n] == '=') {
+            return shim.helper_env[i] + n + 1;
+        }
+    }
+    return NULL;
 }
 
 static void parse_parent(void)
@@ -168,7 +223,7 @@ static void parse_parent(void)
  * (3000 is the engine's default timeout). */
 static int helper_wait(void)
 {
-    const char *v = getenv("KEST_TIMEOUT_MS");
+    const char *v = snap("KEST_TIMEOUT_MS");
     long ms = v ? strtol(v, NULL, 10) : 0;
 
     if (ms < 1 || ms > 600000) {
@@ -251,14 +306,20 @@ __attribute__((constructor)) void shim_init(void)
     REAL(system);
     REAL(popen);
     shim.pid = getpid();
-    shim.debug = getenv("KEST_DEBUG") != NULL && *getenv("KEST_DEBUG");
+    if (shim_sysconf_disabled()) {
+        /* Kill switch: every hook passes straight through. */
+        shim_busy--;
+        errno = saved;
+        return;
+    }
+    save_sticky();
+    shim.debug = snap("KEST_DEBUG") != NULL && *snap("KEST_DEBUG");
     shim.quiet = env_on("KEST_QUIET", false);
     shim.sticky = env_on("KEST_STICKY", true);
-    shim.fail_closed = getenv("KEST_FAIL") != NULL &&
-                       strcmp(getenv("KEST_FAIL"), "closed") == 0;
+    shim.fail_closed = snap("KEST_FAIL") != NULL &&
+                       strcmp(snap("KEST_FAIL"), "closed") == 0;
     shim.helper_wait_ms = helper_wait();
     find_paths();
-    save_sticky();
     parse_parent();
     __register_atfork(atfork_prepare, NULL, atfork_child, &__dso_handle);
     shim.ready = true;
@@ -457,7 +518,7 @@ void shim_record_call(const char *symbol, const char *object,
     errno = saved;
 }
 
-bool shim_guarded(void)
+bool shim_call_ok(void)
 {
-    return shim_busy != 0;
+    return !shim_busy && shim.ready && !unsafe_context();
 }

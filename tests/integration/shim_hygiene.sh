@@ -5,9 +5,9 @@
 # a child, errno untouched by a successful call.
 . "$(dirname "$0")/shimlib.sh"
 
-HOOKS="execl execle execlp execv execve execveat execvp execvpe fexecve
-       popen posix_spawn posix_spawnp system"
-check_eq "nm -D: exactly the 13 hooks are exported" \
+HOOKS="dlopen execl execle execlp execv execve execveat execvp execvpe
+       fexecve popen posix_spawn posix_spawnp system"
+check_eq "nm -D: exactly the 14 hooks are exported" \
     "$(printf '%s\n' $HOOKS | sort)" \
     "$(nm -D --defined-only "$SHIM" | awk '{print $3}' | sort)"
 needed=$(readelf -d "$SHIM" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')

@@ -8,16 +8,18 @@
 int main(int argc, char **argv)
 {
     pid_t pid;
-    int rc;
+    int rc, after, st;
 
     if (argc < 2) {
         return tool_usage("run_posix_spawnp");
     }
     errno = TOOL_ERRNO_MARK;
     rc = posix_spawnp(&pid, argv[1], NULL, NULL, argv + 1, environ);
+    after = errno;
     if (rc != 0) {
         return tool_failed("posix_spawnp", rc);
     }
-    tool_check_errno("posix_spawnp");
-    return tool_wait(pid);
+    st = tool_wait(pid);
+    tool_report_errno("posix_spawnp", after);
+    return st;
 }

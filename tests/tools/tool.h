@@ -35,6 +35,17 @@ static inline void tool_check_errno(const char *api)
     }
 }
 
+/* The same, for an errno value saved right after the call; reported
+ * after the child has finished, so the lines never race its output. */
+static inline void tool_report_errno(const char *api, int saved)
+{
+    if (saved != TOOL_ERRNO_MARK) {
+        printf("%s: errno changed from %d to %d\n", api, TOOL_ERRNO_MARK,
+               saved);
+        fflush(stdout);
+    }
+}
+
 /* Wait for pid; its exit status, or 128 + signal. */
 static inline int tool_wait(pid_t pid)
 {

@@ -106,6 +106,9 @@ static void details(FILE *f, const char *op, json_t *pl)
         fprintf(f, "%s", str(body, "error"));
     } else if (strcmp(op, "start") == 0) {
         put_argv(f, json_object_get(body, "argv"));
+    } else if (strcmp(op, "call") == 0) {
+        fprintf(f, "%s in %s (%s)", str(body, "symbol"), str(body, "object"),
+                str(body, "method"));
     } else if (strcmp(op, "gap") == 0) {
         fprintf(f, "UNSIGNED: %s", str(body, "reason"));
     }
@@ -182,6 +185,9 @@ static void dot_label(const struct rec *r)
     }
     if (what == NULL || json_is_null(what)) {
         what = json_array_get(json_object_get(body, "argv"), 0);
+    }
+    if (what == NULL) {
+        what = json_object_get(body, "symbol");
     }
     fprintf(f, "%s pid %lld\n", op,
             (long long)json_integer_value(json_object_get(proc, "pid")));

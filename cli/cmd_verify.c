@@ -14,6 +14,7 @@
 static const char usage[] =
     "usage: kest verify [--key PUB.pem]... [--bundle CA.pem]\n"
     "                   [--jwt-bundle JWKS.json] [--oidc-jwks JWKS.json]\n"
+    "                   [--kms-key PUB.pem]\n"
     "                   [--expect-head HASH]\n"
     "                   [--allow-gaps] [--json] [-q] [-j N] LOG...\n"
     "\n"
@@ -32,6 +33,10 @@ static const char usage[] =
     "  --oidc-jwks FILE    JWKS of the OIDC issuer: a process's session key\n"
     "                      is trusted once a record binds it to an embedded\n"
     "                      token (KEST_OIDC_EMBED=1) valid at that time\n"
+    "  --kms-key FILE      public key (PEM) of the AWS KMS key: a process's\n"
+    "                      session key is trusted once a record carries a\n"
+    "                      binding of it this key signed; records KMS signed\n"
+    "                      directly (KEST_AWS_SIGN=every) verify with it\n"
     "  --expect-head HASH  the last record must be this one (catches a\n"
     "                      truncated or extended tail)\n"
     "  --allow-gaps        unsigned gap records do not fail the log\n"
@@ -93,6 +98,7 @@ static int parse(int argc, char **argv, struct vargs *a)
         {"bundle", required_argument, NULL, 'b'},
         {"jwt-bundle", required_argument, NULL, 'w'},
         {"oidc-jwks", required_argument, NULL, 'o'},
+        {"kms-key", required_argument, NULL, 'K'},
         {"expect-head", required_argument, NULL, 'e'},
         {"allow-gaps", no_argument, NULL, 'g'},
         {"json", no_argument, NULL, 'J'},
@@ -136,6 +142,16 @@ static int parse(int argc, char **argv, struct vargs *a)
                 cli_err("verify", "%s: not a JWKS document", optarg);
                 return -1;
             }
+            break;
+        case 'K':
+            if (a->opts.kms_key != NULL) {
+                cli_err("verify", "--kms-key given twice");
+                return -1;
+            }
+            if (add_key(a, optarg) < 0) {
+                return -1;
+            }
+            a->opts.kms_key = a->keys[a->nkeys - 1];
             break;
         case 'e':
             a->opts.expect_head = optarg;

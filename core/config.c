@@ -3,6 +3,7 @@
 #include "core/config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -115,6 +116,95 @@ static int oidc_from_env(struct config *c)
     return rc;
 }
 
+static int aws_sign_mode(struct config_aws *a)
+{
+    const char *v = getenv("KEST_AWS_SIGN");
+
+    if (v == NULL || *v == '\0' || strcmp(v, "session") == 0) {
+        a->sign_every = false;
+    } else if (strcmp(v, "every") == 0) {
+        a->sign_every = true;
+    } else {
+        klog_error("config", "KEST_AWS_SIGN: expected session or every: "
+                   "'%s'", v);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int aws_from_env(struct config_aws *a)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } vars[] = {
+#define AWSVAR(n, f) {n, offsetof(struct config_aws, f)}
+        AWSVAR("AWS_ACCESS_KEY_ID", access_key_id),
+        AWSVAR("AWS_SECRET_ACCESS_KEY", secret_access_key),
+        AWSVAR("AWS_SESSION_TOKEN", session_token),
+        AWSVAR("AWS_REGION", region),
+        AWSVAR("AWS_ENDPOINT_URL", endpoint),
+        AWSVAR("AWS_ENDPOINT_URL_STS", endpoint_sts),
+        AWSVAR("AWS_ENDPOINT_URL_KMS", endpoint_kms),
+        AWSVAR("AWS_ROLE_ARN", role_arn),
+        AWSVAR("AWS_WEB_IDENTITY_TOKEN_FILE", web_identity_token_file),
+        AWSVAR("AWS_ROLE_SESSION_NAME", role_session_name),
+        AWSVAR("AWS_CONTAINER_CREDENTIALS_FULL_URI", container_full_uri),
+        AWSVAR("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+               container_relative_uri),
+        AWSVAR("AWS_CONTAINER_AUTHORIZATION_TOKEN", container_token),
+        AWSVAR("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+               container_token_file),
+        AWSVAR("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE", endpoint_agentcore),
+        AWSVAR("KEST_AGENTCORE_WORKLOAD", agentcore_workload),
+        AWSVAR("KEST_AGENTCORE_USER_ID", agentcore_user_id),
+        AWSVAR("KEST_AGENTCORE_USER_TOKEN_FILE", agentcore_user_token_file),
+        AWSVAR("KEST_AWS_KMS_KEY_ID", kms_key_id),
+#undef AWSVAR
+    };
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; rc == 0 && i < sizeof(vars) / sizeof(vars[0]); i++) {
+        rc = dup_env(vars[i].name, (char **)((char *)a + vars[i].off));
+    }
+    if (rc == 0 && a->region == NULL) {
+        rc = dup_env("AWS_DEFAULT_REGION", &a->region);
+    }
+    return rc == 0 ? aws_sign_mode(a) : rc;
+}
+
+static void free_secret(char *s)
+{
+    if (s != NULL) {
+        explicit_bzero(s, strlen(s));
+        free(s);
+    }
+}
+
+static void aws_cleanup(struct config_aws *a)
+{
+    free(a->access_key_id);
+    free_secret(a->secret_access_key);
+    free_secret(a->session_token);
+    free(a->region);
+    free(a->endpoint);
+    free(a->endpoint_sts);
+    free(a->endpoint_kms);
+    free(a->role_arn);
+    free(a->web_identity_token_file);
+    free(a->role_session_name);
+    free(a->container_full_uri);
+    free(a->container_relative_uri);
+    free_secret(a->container_token);
+    free(a->container_token_file);
+    free(a->endpoint_agentcore);
+    free(a->agentcore_workload);
+    free(a->agentcore_user_id);
+    free(a->agentcore_user_token_file);
+    free(a->kms_key_id);
+}
+
 int config_from_env(struct config *c)
 {
     struct buf b;
@@ -158,6 +248,9 @@ int config_from_env(struct config *c)
         rc = oidc_from_env(c);
     }
     if (rc == 0) {
+        rc = aws_from_env(&c->aws);
+    }
+    if (rc == 0) {
         rc = parse_bool("KEST_HASH", true, &c->hash_exe);
     }
     if (rc == 0) {
@@ -186,6 +279,7 @@ void config_cleanup(struct config *c)
     free(c->oidc_jwks);
     free(c->oidc_issuer);
     free(c->oidc_audience);
+    aws_cleanup(&c->aws);
     memset(c, 0, sizeof(*c));
 }
 

@@ -11,6 +11,31 @@
 
 #define KEST_TIMEOUT_DEFAULT_MS 3000
 
+/* The AWS provider's inputs: the SDKs' standard AWS_* variables plus
+ * KEST_AWS_*. Secrets are wiped by config_cleanup. */
+struct config_aws {
+    char *access_key_id;     /* AWS_ACCESS_KEY_ID */
+    char *secret_access_key; /* AWS_SECRET_ACCESS_KEY */
+    char *session_token;     /* AWS_SESSION_TOKEN */
+    char *region;            /* AWS_REGION, else AWS_DEFAULT_REGION */
+    char *endpoint;          /* AWS_ENDPOINT_URL */
+    char *endpoint_sts;      /* AWS_ENDPOINT_URL_STS */
+    char *endpoint_kms;      /* AWS_ENDPOINT_URL_KMS */
+    char *role_arn;          /* AWS_ROLE_ARN */
+    char *web_identity_token_file; /* AWS_WEB_IDENTITY_TOKEN_FILE */
+    char *role_session_name; /* AWS_ROLE_SESSION_NAME */
+    char *container_full_uri;     /* AWS_CONTAINER_CREDENTIALS_FULL_URI */
+    char *container_relative_uri; /* ..._RELATIVE_URI */
+    char *container_token;        /* AWS_CONTAINER_AUTHORIZATION_TOKEN */
+    char *container_token_file;   /* ..._TOKEN_FILE */
+    char *endpoint_agentcore;  /* AWS_ENDPOINT_URL_BEDROCK_AGENTCORE */
+    char *agentcore_workload;  /* KEST_AGENTCORE_WORKLOAD */
+    char *agentcore_user_id;   /* KEST_AGENTCORE_USER_ID */
+    char *agentcore_user_token_file; /* KEST_AGENTCORE_USER_TOKEN_FILE */
+    char *kms_key_id;        /* KEST_AWS_KMS_KEY_ID */
+    bool sign_every;         /* KEST_AWS_SIGN=every (default: session) */
+};
+
 struct config {
     char *log_path;   /* KEST_LOG, or the default below */
     char *key_path;   /* KEST_KEY */
@@ -25,6 +50,7 @@ struct config {
     char *oidc_issuer;     /* KEST_OIDC_ISSUER */
     char *oidc_audience;   /* KEST_OIDC_AUDIENCE */
     bool oidc_embed;       /* KEST_OIDC_EMBED=1: token in the record */
+    struct config_aws aws;
     bool fail_closed; /* KEST_FAIL=closed */
     bool hash_exe;    /* KEST_HASH, default on */
     bool quiet;       /* KEST_QUIET=1 */

@@ -218,12 +218,17 @@ static char *signer_key(struct line *l, const struct verify_opts *o,
     return fmt("no trusted key with kid %s", kid ? kid : "(none)");
 }
 
-static bool is_oidc(const struct line *l)
+static bool is_provider(const struct line *l, const char *name)
 {
     const char *p = json_string_value(json_object_get(
         json_object_get(l->payload, "identity"), "provider"));
 
-    return p != NULL && strcmp(p, "oidc") == 0;
+    return p != NULL && strcmp(p, name) == 0;
+}
+
+static bool is_oidc(const struct line *l)
+{
+    return is_provider(l, "oidc");
 }
 
 static bool sha256_is(const char *s, const char *want)
@@ -312,6 +317,94 @@ static char *oidc_signer(struct line *l, const struct verify_opts *o,
     return l->dkid ? NULL : fmt("out of memory");
 }
 
+/* The KMS key must have signed the JCS form of kms_binding, which
+ * must name the record's principal and, as session_jwk, the key named
+ * by kid; that key is then trusted for this process instance. */
+static char *aws_binding(struct line *l, const struct verify_opts *o,
+                         const json_t *ident, const char *kid,
+                         struct key **k)
+{
+    const json_t *b = json_object_get(ident, "kms_binding");
+    const char *sig = json_string_value(json_object_get(ident,
+                                                        "kms_binding_sig"));
+    const char *bp = json_string_value(json_object_get(b, "principal"));
+    const char *who = json_string_value(json_object_get(
+        json_object_get(l->payload, "labels"), "principal"));
+    struct buf canon, raw;
+    struct key *key = NULL;
+    char *err = NULL;
+
+    buf_init(&canon);
+    buf_init(&raw);
+    if (!json_is_object(b) || sig == NULL || jcs_encode(&canon, b) < 0 ||
+        b64url_decode(&raw, sig, strlen(sig)) < 0) {
+        err = fmt("kms_binding or kms_binding_sig is malformed");
+    } else if (key_verify(o->kms_key, "ES256", canon.data, canon.len,
+                          raw.data, raw.len) < 0) {
+        err = fmt("kms_binding is not signed by the --kms-key key");
+    } else if (bp == NULL || who == NULL || strcmp(bp, who) != 0) {
+        err = fmt("kms_binding names %s, not the principal %s",
+                  bp ? bp : "(none)", who ? who : "(none)");
+    } else if (jwt_key_from_jwk(json_object_get(b, "session_jwk"),
+                                &key) < 0) {
+        err = fmt("kms_binding session_jwk is not a usable public key");
+    } else if (kid == NULL || strcmp(kid, key_kid(key)) != 0) {
+        err = fmt("kid %s is not the bound session key", kid ? kid : "-");
+    }
+    if (err == NULL) {
+        l->bound = key;
+        l->bound_exp = INT64_C(1) << 50; /* bound for the process's life */
+        *k = key;
+        key = NULL;
+    }
+    key_free(key);
+    buf_cleanup(&canon);
+    buf_cleanup(&raw);
+    return err;
+}
+
+static char *aws_signer(struct line *l, const struct verify_opts *o,
+                        const json_t *h, struct key **k)
+{
+    const json_t *ident = json_object_get(l->payload, "identity");
+    const char *kid = json_string_value(json_object_get(h, "kid"));
+    const char *mode = json_string_value(json_object_get(ident,
+                                                         "kms_sign"));
+
+    *k = NULL;
+    if (mode != NULL && strcmp(mode, "every") == 0) {
+        return fmt("KMS-signed record: kid %s is not the --kms-key key",
+                   kid ? kid : "-");
+    }
+    if (json_object_get(ident, "kms_binding") != NULL) {
+        return aws_binding(l, o, ident, kid, k);
+    }
+    l->deferred = true;
+    l->dkid = strdup(kid ? kid : "");
+    return l->dkid ? NULL : fmt("out of memory");
+}
+
+/* No trusted key named by kid: the record may be signed by a session
+ * key its process bound (OIDC, AWS KMS). Takes err; returns the verdict
+ * in its place. */
+static char *bound_signer(struct line *l, const struct verify_opts *o,
+                          const json_t *h, struct key **k, char *err)
+{
+    if (is_oidc(l)) {
+        free(err);
+        return o->oidc_jwks ? oidc_signer(l, o, h, k)
+                            : fmt("signed by an OIDC session key: verify "
+                                  "with --oidc-jwks");
+    }
+    if (is_provider(l, "aws") || is_provider(l, "agentcore")) {
+        free(err);
+        return o->kms_key ? aws_signer(l, o, h, k)
+                          : fmt("signed through AWS KMS: verify with "
+                                "--kms-key");
+    }
+    return err;
+}
+
 static char *check_signature(struct line *l, const struct verify_opts *o,
                              const char *prot, size_t pn, const char *pb64,
                              size_t bn, const char *sig)
@@ -354,11 +447,8 @@ static char *check_signature(struct line *l, const struct verify_opts *o,
         goto out;
     }
     err = signer_key(l, o, h, &k, &owned);
-    if (err != NULL && is_oidc(l)) {
-        free(err);
-        err = o->oidc_jwks ? oidc_signer(l, o, h, &k)
-                           : fmt("signed by an OIDC session key: verify "
-                                 "with --oidc-jwks");
+    if (err != NULL) {
+        err = bound_signer(l, o, h, &k, err);
     }
     if (err != NULL) {
         goto out;
@@ -706,6 +796,7 @@ static char *oidc_deferred(struct vstate *s, struct line *l)
         json_object_get(l->payload, "labels"), "principal"));
     json_int_t ms = json_integer_value(
         json_object_get(l->payload, "timestamp_ms"));
+    const char *what = is_oidc(l) ? "OIDC" : "KMS";
     const struct binding *b;
     uint8_t key[32];
     uint64_t *slot;
@@ -713,17 +804,17 @@ static char *oidc_deferred(struct vstate *s, struct line *l)
     binding_key(l, l->dkid, key);
     slot = htab_get(&s->bkeys, key);
     if (slot == NULL) {
-        return fmt("no verified OIDC binding for session key %s in "
-                   "process %s", l->dkid, l->instance);
+        return fmt("no verified %s binding for session key %s in "
+                   "process %s", what, l->dkid, l->instance);
     }
     b = &s->bindings[*slot - 1];
     if (key_verify(b->key, l->dalg, l->din.data, l->din.len, l->dsig.data,
                    l->dsig.len) < 0) {
-        return fmt("bad signature (OIDC session key %s)", l->dkid);
+        return fmt("bad signature (%s session key %s)", what, l->dkid);
     }
     if (strcmp(who, b->principal) != 0) {
-        return fmt("principal %s is not the bound token's %s", who,
-                   b->principal);
+        return fmt("principal %s is not the bound %s's %s", who,
+                   is_oidc(l) ? "token" : "binding", b->principal);
     }
     if (ms / 1000 > b->exp + OIDC_SKEW) {
         return fmt("record made after the bound OIDC token expired");

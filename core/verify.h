@@ -23,6 +23,11 @@ struct verify_opts {
      * against the session key their process bound to an embedded,
      * valid token. NULL: such records fail as signed by an unknown key. */
     json_t *oidc_jwks;
+    /* Public half of the AWS KMS key: records of provider aws are
+     * checked against the session key their process's KMS-signed
+     * binding names. NULL: such records fail as signed by an unknown
+     * key. (KMS-signed records need the same key in keys.) */
+    struct key *kms_key;
     bool allow_gaps;
     bool no_signatures; /* shape and chain only (kest show) */
     const char *expect_head; /* NULL, or the hash the last log must end on */

@@ -9,3 +9,7 @@ tar -cf "$out/data.tar" -C "$src" .
 gzip -f "$out/data.tar"
 (cd "$out" && sha256sum data.tar.gz > SHA256SUMS)
 ls "$src" | wc -l > "$out/count"
+# The compiled part of the job, if it was built (demo/run.sh does).
+if [ -x "${REPORT:-}" ]; then
+    "$REPORT" "$src"/*.txt > "$out/report"
+fi

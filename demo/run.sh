@@ -18,6 +18,10 @@ say "1. A signing key for this machine (Ed25519, made on the spot)"
 say "2. Run a legacy job, unmodified, under kest"
 mkdir -p "$work/data"
 for i in 1 2 3 4 5; do echo "record $i" > "$work/data/file$i.txt"; done
+# A compiled step whose internal function compute_report() is attested
+# by name (KEST_SYMBOLS), without rebuilding it for kest.
+cc -O2 -o "$work/report" "$top/demo/report.c"
+REPORT=$work/report KEST_SYMBOLS=compute_report \
 "$kest" run --log "$work/demo.log" --key "$work/key.pem" \
     --principal "spiffe://demo.example/batch/archiver" -- \
     "$top/demo/legacy-job.sh" "$work/data" "$work/out"
@@ -67,6 +71,7 @@ while [ ! -s "$work/agent.ready" ] && [ $i -lt 100 ]; do
     i=$((i + 1))
 done
 export SPIFFE_ENDPOINT_SOCKET="unix://$work/agent.sock"
+REPORT=$work/report KEST_SYMBOLS=compute_report \
 "$kest" run --log "$work/spire.log" -- \
     "$top/demo/legacy-job.sh" "$work/data" "$work/out-spire"
 "$kest" show "$work/spire.log" | cut -c1-100 | head -4

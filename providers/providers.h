@@ -8,5 +8,7 @@
 extern const struct ident_ops provider_static;
 extern const struct ident_ops provider_spire;
 extern const struct ident_ops provider_oidc;
+extern const struct ident_ops provider_aws;
+extern const struct ident_ops provider_agentcore;
 
 #endif

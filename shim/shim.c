@@ -135,6 +135,32 @@ static bool in_list(char *const *list, size_t n, const char *e)
     return false;
 }
 
+/* The AWS_* variables the aws provider reads (core/config.c); other
+ * AWS_* settings are the program's business and are left alone. */
+static bool is_aws_setting(const char *e)
+{
+    static const char *const names[] = {
+        "AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=",
+        "AWS_SESSION_TOKEN=", "AWS_REGION=", "AWS_DEFAULT_REGION=",
+        "AWS_ENDPOINT_URL=", "AWS_ENDPOINT_URL_STS=",
+        "AWS_ENDPOINT_URL_KMS=", "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE=",
+        "AWS_ROLE_ARN=",
+        "AWS_WEB_IDENTITY_TOKEN_FILE=", "AWS_ROLE_SESSION_NAME=",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI=",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN=",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (has_prefix(e, names[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void save_sticky(void)
 {
     char *file[SHIM_STICKY_MAX];
@@ -155,9 +181,16 @@ static void save_sticky(void)
     for (i = 0; !secure && environ != NULL && environ[i] != NULL; i++) {
         const char *e = environ[i];
         bool kest = has_prefix(e, "KEST_") && !has_prefix(e, "KEST_PARENT=");
-        bool sticky = kest || has_prefix(e, "LD_PRELOAD=") ||
+        bool aws = is_aws_setting(e);
+        /* Secrets configure kest-record but are never put back into a
+         * child's environment that dropped them. */
+        bool secret = has_prefix(e, "AWS_SECRET_ACCESS_KEY=") ||
+                      has_prefix(e, "AWS_SESSION_TOKEN=") ||
+                      has_prefix(e, "AWS_CONTAINER_AUTHORIZATION_TOKEN=");
+        bool sticky = kest || (aws && !secret) ||
+                      has_prefix(e, "LD_PRELOAD=") ||
                       has_prefix(e, "SPIFFE_ENDPOINT_SOCKET=");
-        bool config = kest || has_prefix(e, "HOME=") ||
+        bool config = kest || aws || has_prefix(e, "HOME=") ||
                       has_prefix(e, "XDG_STATE_HOME=") ||
                       has_prefix(e, "SPIFFE_ENDPOINT_SOCKET=");
         char *copy;
@@ -325,6 +358,7 @@ __attribute__((constructor)) void shim_init(void)
     shim.ready = true;
     shim_symbols_init();
     shim_busy--;
+    shim_symbols_gaps();
     errno = saved;
 }
 

@@ -11,11 +11,13 @@
 #include <link.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "shim/inline.h"
 #include "shim/shim.h"
 
 #define SYM_LIST_MAX 2048 /* bytes of KEST_SYMBOLS kept */
@@ -27,11 +29,15 @@ unsigned char shim_sym_active;
 void *(*shim_dlopen_real)(const char *, int);
 extern void *const shim_sym_tramps[SHIM_SYM_MAX]
     __attribute__((visibility("hidden")));
+extern void *const shim_inl_tramps[SHIM_SYM_MAX]
+    __attribute__((visibility("hidden")));
 
 struct sym {
     const char *name;
     bool several;  /* several slots bind it to different functions */
     bool patched;  /* at least one slot points at the trampoline */
+    bool inl;      /* the executable's function itself is patched */
+    const char *refused; /* why an internal function was left alone */
     char object[SHIM_PATH_MAX]; /* the defining object */
 };
 
@@ -159,8 +165,9 @@ static bool is_tramp(void *v)
     return false;
 }
 
-/* Path of the object that defines addr; the executable has no name in
- * the link map, so /proc/self/exe stands in for it. */
+/* Path of the object that defines addr (NULL: the executable); the
+ * executable has no name in the link map, so /proc/self/exe stands in
+ * for it. */
 static void object_of(void *addr, char *out, size_t cap)
 {
     struct link_map *lm = NULL;
@@ -169,11 +176,12 @@ static void object_of(void *addr, char *out, size_t cap)
     ssize_t n;
 
     out[0] = '\0';
-    if (dladdr1(addr, &info, (void **)&lm, RTLD_DL_LINKMAP) == 0 ||
-        lm == NULL) {
+    if (addr != NULL &&
+        (dladdr1(addr, &info, (void **)&lm, RTLD_DL_LINKMAP) == 0 ||
+         lm == NULL)) {
         return;
     }
-    if (lm->l_name != NULL && lm->l_name[0] != '\0') {
+    if (lm != NULL && lm->l_name != NULL && lm->l_name[0] != '\0') {
         if (realpath(lm->l_name, real) != NULL && strlen(real) < cap) {
             strcpy(out, real);
         } else if (strlen(lm->l_name) < cap) {
@@ -236,6 +244,9 @@ static void patch_slot(const struct dynobj *o, const ElfW(Rela) *r)
         return;
     }
     sym = &syms.sym[i];
+    if (sym->inl || sym->refused != NULL) {
+        return; /* an internal function of the executable, seen first */
+    }
     target = slot_target(*slot, sym->name);
     if (target == NULL) {
         shim_say("symbol not resolvable from ", o->name, sym->name);
@@ -290,12 +301,59 @@ static void patch_all(void)
     pthread_mutex_unlock(&syms.mu);
 }
 
+/* " (reason)" for a debug line; one static buffer (constructor only). */
+static const char *refusal(const char *why)
+{
+    static char buf[80];
+
+    snprintf(buf, sizeof(buf), " (%s)", why);
+    return buf;
+}
+
+/* Names no GOT slot leads to and no loaded object exports: internal
+ * functions of the executable, patched in place (shim/inline.c). */
+static void patch_internal(void)
+{
+    bool tried = false;
+    int i;
+
+    for (i = 0; i < syms.n; i++) {
+        struct sym *sym = &syms.sym[i];
+        void *real = NULL;
+        enum shim_inl_rc rc;
+
+        if (sym->patched || dlsym(RTLD_DEFAULT, sym->name) != NULL) {
+            continue;
+        }
+        tried = true;
+        rc = shim_inline_hook(sym->name, shim_inl_tramps[i], &real,
+                              &sym->refused);
+        if (rc == SHIM_INL_ABSENT) {
+            sym->refused = NULL;
+            continue;
+        }
+        object_of(NULL, sym->object, sizeof(sym->object));
+        if (rc == SHIM_INL_HOOKED) {
+            __atomic_store_n(&shim_sym_real[i], real, __ATOMIC_RELEASE);
+            sym->inl = true;
+        }
+    }
+    if (tried) {
+        shim_inline_end();
+    }
+}
+
 static void report_unpatched(void)
 {
     int i;
 
     for (i = 0; i < syms.n; i++) {
-        if (syms.sym[i].patched) {
+        if (syms.sym[i].inl) {
+            shim_say("hooked (inline) ", syms.sym[i].name, "");
+        } else if (syms.sym[i].refused != NULL) {
+            shim_say("inline hook refused for ", syms.sym[i].name,
+                     refusal(syms.sym[i].refused));
+        } else if (syms.sym[i].patched) {
             shim_say("hooked (GOT) ", syms.sym[i].name, "");
         } else if (dlsym(RTLD_DEFAULT, syms.sym[i].name) == NULL) {
             shim_say("symbol not found: ", syms.sym[i].name, "");
@@ -321,7 +379,9 @@ void shim_symbols_init(void)
         return;
     }
     patch_all();
+    patch_internal();
     report_unpatched();
+    (void)dlerror(); /* our failed look-ups are not the host's */
     __atomic_store_n(&shim_sym_active, 1, __ATOMIC_RELEASE);
 }
 
@@ -338,7 +398,22 @@ void shim_symbol_hit(int index)
         return;
     }
     shim_record_call(sym->name, sym->object, syms.every ? "every" : "first",
-                     "got");
+                     sym->inl ? "inline" : "got");
+}
+
+void shim_symbols_gaps(void)
+{
+    char method[96];
+    int i;
+
+    for (i = 0; i < syms.n; i++) {
+        if (syms.sym[i].refused == NULL) {
+            continue;
+        }
+        snprintf(method, sizeof(method), "refused:%s", syms.sym[i].refused);
+        shim_record_call(syms.sym[i].name, syms.sym[i].object,
+                         syms.every ? "every" : "first", method);
+    }
 }
 
 void *shim_dlopen_hook(const char *file, int mode)

@@ -15,6 +15,9 @@ static const char *const env_names[] = {
     "KEST_LOG",  "KEST_KEY",        "KEST_PRINCIPAL", "KEST_PROVIDER",
     "KEST_ENV_ALLOW", "KEST_HASH",  "KEST_QUIET",     "KEST_FAIL",
     "KEST_TIMEOUT_MS", "KEST_LOG_MODE", "XDG_STATE_HOME", "HOME",
+    "KEST_AWS_SIGN", "KEST_AWS_KMS_KEY_ID", "AWS_REGION",
+    "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN", "KEST_AGENTCORE_WORKLOAD",
 };
 
 struct setting {
@@ -33,6 +36,8 @@ static const struct setting good[] = {
     {"KEST_HASH", "0"},           {"KEST_HASH", "no"},
     {"KEST_HASH", "false"},       {"KEST_HASH", "off"},
     {"KEST_QUIET", "1"},          {"KEST_QUIET", "off"},
+    {"KEST_AWS_SIGN", "session"}, {"KEST_AWS_SIGN", "every"},
+    {"KEST_AWS_SIGN", ""},
 };
 
 static const struct setting bad[] = {
@@ -56,6 +61,8 @@ static const struct setting bad[] = {
     {"KEST_LOG_MODE", "rw"},
     {"KEST_LOG_MODE", "9"},
     {"KEST_LOG_MODE", "0600x"},
+    {"KEST_AWS_SIGN", "EVERY"},
+    {"KEST_AWS_SIGN", "always"},
     {"KEST_HASH", "maybe"},
     {"KEST_HASH", "2"},
     {"KEST_QUIET", "loud"},
@@ -256,6 +263,35 @@ START_TEST(test_config_from_env_parsed_values)
 }
 END_TEST
 
+START_TEST(test_config_from_env_aws)
+{
+    struct config c;
+
+    setenv("AWS_DEFAULT_REGION", "eu-west-1", 1);
+    setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+    setenv("KEST_AWS_KMS_KEY_ID", "alias/kest", 1);
+    setenv("KEST_AGENTCORE_WORKLOAD", "my-agent", 1);
+    ck_assert_int_eq(config_from_env(&c), 0);
+    ck_assert_str_eq(c.aws.region, "eu-west-1");
+    ck_assert_str_eq(c.aws.access_key_id, "AKIDEXAMPLE");
+    ck_assert_str_eq(c.aws.secret_access_key, "secret");
+    ck_assert_ptr_null(c.aws.session_token);
+    ck_assert_str_eq(c.aws.kms_key_id, "alias/kest");
+    ck_assert_str_eq(c.aws.agentcore_workload, "my-agent");
+    ck_assert(!c.aws.sign_every);
+    config_cleanup(&c);
+    /* AWS_REGION wins over AWS_DEFAULT_REGION, as in the AWS SDKs. */
+    setenv("AWS_REGION", "us-west-2", 1);
+    setenv("KEST_AWS_SIGN", "every", 1);
+    ck_assert_int_eq(config_from_env(&c), 0);
+    ck_assert_str_eq(c.aws.region, "us-west-2");
+    ck_assert(c.aws.sign_every);
+    config_cleanup(&c);
+    ck_assert_ptr_null(c.aws.secret_access_key);
+}
+END_TEST
+
 START_TEST(test_config_default_log_appends)
 {
     struct buf b;
@@ -295,6 +331,7 @@ static Suite *config_suite(void)
     tcase_add_loop_test(tc, test_config_from_env_accepts, 0, NELEM(good));
     tcase_add_loop_test(tc, test_config_from_env_rejects, 0, NELEM(bad));
     tcase_add_test(tc, test_config_from_env_parsed_values);
+    tcase_add_test(tc, test_config_from_env_aws);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("config_default_log");

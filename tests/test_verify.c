@@ -16,6 +16,7 @@
 
 #include "core/b64.h"
 #include "core/ident.h"
+#include "core/jcs.h"
 #include "core/key.h"
 #include "core/log.h"
 #include "core/record.h"
@@ -1179,6 +1180,111 @@ START_TEST(test_verify_logs_max_issues)
 }
 END_TEST
 
+/* AWS: records whose process's first record carries a binding of the
+ * session key that a stand-in KMS key signed. */
+static struct {
+    struct key *kms;     /* signs the binding */
+    struct key *bound;   /* the binding's session_jwk */
+    const char *principal;
+    bool bind;
+} aws;
+
+static json_t *aws_binding_sig(const json_t *b)
+{
+    struct buf canon, raw, sig;
+    json_t *out;
+
+    buf_init(&canon);
+    buf_init(&raw);
+    buf_init(&sig);
+    ck_assert_int_eq(jcs_encode(&canon, b), 0);
+    ck_assert_int_eq(key_sign(aws.kms, canon.data, canon.len, &raw), 0);
+    ck_assert_int_eq(b64url_encode(&sig, raw.data, raw.len), 0);
+    out = json_stringn((const char *)sig.data, sig.len);
+    buf_cleanup(&canon);
+    buf_cleanup(&raw);
+    buf_cleanup(&sig);
+    return out;
+}
+
+static void mutate_aws(json_t *pl)
+{
+    json_t *id = json_pack("{s:s, s:s, s:s}", "provider", "aws",
+                           "kms_key_id", "alias/t", "kms_sign", "session");
+    json_t *b;
+
+    ck_assert_ptr_nonnull(id);
+    if (aws.bind && json_integer_value(json_object_get(pl, "seq")) == 1) {
+        b = json_pack("{s:s, s:o, s:s, s:I}", "principal", aws.principal,
+                      "session_jwk", key_jwk(aws.bound), "kms_key_id",
+                      "alias/t", "iat", (json_int_t)time(NULL));
+        ck_assert_ptr_nonnull(b);
+        json_object_set_new(id, "kms_binding_sig", aws_binding_sig(b));
+        json_object_set_new(id, "kms_binding", b);
+    }
+    json_object_set_new(pl, "identity", id);
+}
+
+struct aws_case {
+    bool other_kms;       /* binding signed by another KMS key */
+    const char *principal; /* binding's principal */
+    bool other_session;   /* binding names another session key */
+    bool bind;
+    bool with_kms_key;    /* verify with the KMS key given */
+    const char *want;     /* NULL: valid */
+};
+
+static const struct aws_case aws_cases[] = {
+    {false, PRINCIPAL, false, true, true, NULL},
+    {true, PRINCIPAL, false, true, true, "kms_binding is not signed"},
+    {false, "urn:other", false, true, true, "kms_binding names urn:other"},
+    {false, PRINCIPAL, true, true, true, "is not the bound session key"},
+    {false, PRINCIPAL, false, false, true, "no verified KMS binding"},
+    {false, PRINCIPAL, false, true, false, "verify with --kms-key"},
+};
+
+START_TEST(test_verify_logs_aws_binding)
+{
+    const struct aws_case *c = &aws_cases[_i];
+    struct key *kms = new_key(KEY_P256);
+    struct key *other = new_key(KEY_P256);
+    struct key *session = new_key(KEY_ED25519);
+    struct key *stray = new_key(KEY_ED25519);
+    struct verify_opts o = {0};
+    struct verify_result r;
+    const char *path = logpath;
+    char hash[RECORD_HASH_HEX];
+    struct writer w;
+    int i;
+
+    aws.kms = c->other_kms ? other : kms;
+    aws.bound = c->other_session ? stray : session;
+    aws.principal = c->principal;
+    aws.bind = c->bind;
+    writer_init(&w, logpath, session);
+    w.mutate = mutate_aws;
+    for (i = 0; i < 3; i++) {
+        writer_append(&w, i == 0 ? "start" : "exec", hash);
+    }
+    log_cleanup(&w.lg);
+    o.kms_key = c->with_kms_key ? kms : NULL;
+    o.threads = 2;
+    run_verify(&path, 1, &o, &r);
+    if (c->want == NULL) {
+        ck_assert_msg(r.failures == 0, "%s",
+                      r.nissues ? r.issues[0].reason : "?");
+        ck_assert_uint_eq(r.records, 3);
+    } else {
+        expect_first_issue(&r, 1, c->want);
+    }
+    verify_result_cleanup(&r);
+    key_free(stray);
+    key_free(session);
+    key_free(other);
+    key_free(kms);
+}
+END_TEST
+
 static TCase *tcase_new(const char *name)
 {
     TCase *tc = tcase_create(name);
@@ -1212,6 +1318,8 @@ static Suite *verify_suite(void)
     tcase_add_test(tc, test_verify_logs_no_signatures);
     tcase_add_loop_test(tc, test_verify_logs_each_and_threads, 0, 2);
     tcase_add_test(tc, test_verify_logs_max_issues);
+    tcase_add_loop_test(tc, test_verify_logs_aws_binding, 0,
+                        NELEM(aws_cases));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -13,7 +13,59 @@ KEST=$KEST_BUILD/bin/kest
 SHIM=$KEST_BUILD/lib/libkest.so
 TOOLS=$KEST_BUILD/tests/tools
 T=$(mktemp -d "${TMPDIR:-/tmp}/kest-it.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+# Test doubles started with spawn_double, stopped on exit.
+declare -A SRV
+stop_server() {
+    local pid=${SRV[$1]:-}
+    unset "SRV[$1]"
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    return 0
+}
+stop_servers() {
+    local n
+    for n in "${!SRV[@]}"; do
+        kill -TERM "${SRV[$n]}" 2>/dev/null
+    done
+    for n in "${!SRV[@]}"; do
+        wait "${SRV[$n]}" 2>/dev/null
+    done
+    SRV=()
+}
+trap 'stop_servers; rm -rf "$T"' EXIT
+# spawn_double NAME CMD...: run a double in the background; CMD writes
+# its address to $T/NAME.ready. Waits up to 15 s; the address goes to
+# READY. Fails (showing the double's output) if it never gets ready.
+spawn_double() {
+    local name=$1 i
+    shift
+    rm -f "$T/$name.ready"
+    "$@" >"$T/$name.srv" 2>&1 &
+    SRV[$name]=$!
+    for i in $(seq 150); do
+        [ -s "$T/$name.ready" ] && break
+        sleep 0.1
+    done
+    READY=$(cat "$T/$name.ready" 2>/dev/null)
+    [ -n "$READY" ] && return 0
+    echo "# double $name not ready:"
+    sed 's/^/#   /' "$T/$name.srv" | head -5
+    return 1
+}
+# krun LOG ARGS...: kest run with a fresh log, without ctest's KEST_BUILD
+# and KEST_SRC (they would count as kest settings); status in RC, stdout
+# in $T/out, stderr in $T/err, elapsed milliseconds in MS.
+krun() {
+    local log=$1 t0
+    shift
+    rm -f "$log"
+    t0=$(date +%s%N)
+    env -u KEST_BUILD -u KEST_SRC "$KEST" run --log "$log" "$@" \
+        >"$T/out" 2>"$T/err"
+    RC=$?
+    MS=$((($(date +%s%N) - t0) / 1000000))
+}
 KEY=$T/key.pem
 PUB=$T/key.pub.pem
 "$KEST" keygen --out "$KEY" >/dev/null

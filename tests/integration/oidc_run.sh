@@ -15,59 +15,20 @@ unset KEST_PROVIDER KEST_TIMEOUT_MS KEST_QUIET KEST_OIDC_TOKEN_FILE \
     KEST_OIDC_JWKS KEST_OIDC_ISSUER KEST_OIDC_AUDIENCE KEST_OIDC_EMBED \
     SPIFFE_ENDPOINT_SOCKET KEST_SPIFFE_SOCKET
 
-declare -A SRV
-stop_server() {
-    local pid=${SRV[$1]:-}
-    unset "SRV[$1]"
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    return 0
-}
-stop_servers() {
-    local n
-    for n in "${!SRV[@]}"; do
-        stop_server "$n"
-    done
-}
-_lib_trap=$(trap -p EXIT | sed -e "s/^trap -- '//" -e "s/' EXIT\$//")
-# shellcheck disable=SC2064
-trap "stop_servers; $_lib_trap" EXIT
 
 # start_server NAME MODE [ARGS...]: sets ISS to its issuer URL.
 start_server() {
-    local name=$1 mode=$2 i
+    local name=$1 mode=$2
     shift 2
-    rm -f "$T/$name.ready"
-    "$PY" "$API" serve "$KEYS" --mode "$mode" --ready-file "$T/$name.ready" \
-        --calls-log "$T/$name.calls" "$@" >"$T/$name.srv" 2>&1 &
-    SRV[$name]=$!
-    for i in $(seq 150); do
-        [ -s "$T/$name.ready" ] && break
-        sleep 0.1
-    done
-    ISS=$(cat "$T/$name.ready" 2>/dev/null)
-    [ -n "$ISS" ] && return 0
-    echo "# server $name not ready:"
-    sed 's/^/#   /' "$T/$name.srv" | head -5
-    return 1
+    spawn_double "$name" "$PY" "$API" serve "$KEYS" --mode "$mode" \
+        --ready-file "$T/$name.ready" --calls-log "$T/$name.calls" "$@" &&
+        ISS=$READY
 }
 # mint OUT [ARGS...]: a token from the double's issuer key
 mint() {
     local out=$1
     shift
     "$PY" "$API" mint "$KEYS" "$out" "$@"
-}
-# krun LOG ARGS...: kest run with a fresh log; RC, $T/err, MS
-krun() {
-    local log=$1 t0
-    shift
-    rm -f "$log"
-    t0=$(date +%s%N)
-    env -u KEST_BUILD -u KEST_SRC "$KEST" run --log "$log" "$@" \
-        >"$T/out" 2>"$T/err"
-    RC=$?
-    MS=$((($(date +%s%N) - t0) / 1000000))
 }
 all_recs() {
     local got

@@ -12,69 +12,19 @@ CERTS=$T/certs
 unset SPIFFE_ENDPOINT_SOCKET KEST_SPIFFE_SOCKET KEST_SPIFFE_ID \
     KEST_SPIFFE_JWT_AUDIENCE KEST_TIMEOUT_MS KEST_PROVIDER KEST_QUIET
 
-# Servers started by this test, by name; stopped on exit before lib.sh's
-# own cleanup runs.
-declare -A SRV
-stop_server() {
-    local pid=${SRV[$1]:-}
-    unset "SRV[$1]"
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    return 0
-}
-stop_servers() {
-    local n
-    for n in "${!SRV[@]}"; do
-        kill -TERM "${SRV[$n]}" 2>/dev/null
-    done
-    for n in "${!SRV[@]}"; do
-        wait "${SRV[$n]}" 2>/dev/null
-    done
-    SRV=()
-}
-# Extend lib.sh's EXIT trap: its text is taken now, run on exit.
-_lib_trap=$(trap -p EXIT | sed -e "s/^trap -- '//" -e "s/' EXIT\$//")
-# shellcheck disable=SC2064
-trap "stop_servers; $_lib_trap" EXIT
-
 # start_server NAME MODE [ARGS...]: the double on $T/NAME.sock (or on
 # --tcp if ARGS has it), calls logged to $T/NAME.calls; sets ADDR to the
 # address it announces. Fails if it is not ready within 15 s.
 start_server() {
-    local name=$1 mode=$2 i
+    local name=$1 mode=$2
     shift 2
     local where=(--socket "$T/$name.sock")
     case " $* " in *" --tcp "*) where=() ;; esac
-    rm -f "$T/$name.ready"
-    "$PY" "$DOUBLES/workload_api.py" "${where[@]}" --certs "$CERTS" \
-        --mode "$mode" --ready-file "$T/$name.ready" \
-        --calls-log "$T/$name.calls" "$@" >"$T/$name.srv" 2>&1 &
-    SRV[$name]=$!
-    for i in $(seq 150); do
-        [ -s "$T/$name.ready" ] && break
-        sleep 0.1
-    done
-    ADDR=$(cat "$T/$name.ready" 2>/dev/null)
-    [ -n "$ADDR" ] && return 0
-    echo "# server $name ($mode) not ready:"
-    sed 's/^/#   /' "$T/$name.srv" | head -5
-    return 1
+    spawn_double "$name" "$PY" "$DOUBLES/workload_api.py" "${where[@]}" \
+        --certs "$CERTS" --mode "$mode" --ready-file "$T/$name.ready" \
+        --calls-log "$T/$name.calls" "$@" && ADDR=$READY
 }
 
-# krun LOG ARGS...: kest run with a fresh log, without ctest's KEST_BUILD
-# and KEST_SRC (they would count as kest settings); status in RC, stderr
-# in $T/err, elapsed milliseconds in MS.
-krun() {
-    local log=$1 t0
-    shift
-    rm -f "$log"
-    t0=$(date +%s%N)
-    env -u KEST_BUILD -u KEST_SRC "$KEST" run --log "$log" "$@" \
-        >"$T/out" 2>"$T/err"
-    RC=$?
-    MS=$((($(date +%s%N) - t0) / 1000000))
-}
 
 # hdrs LOG: each record's protected header, decoded, one JSON a line.
 hdrs() {

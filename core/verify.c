@@ -623,7 +623,8 @@ static void check_batch(struct line *lines, size_t n,
     if ((size_t)t > n) {
         t = n > 0 ? (int)n : 1;
     }
-    for (i = 0; i < t; i++) {
+    b[0] = (struct batch){lines, n, o, t, 0};
+    for (i = 1; i < t; i++) {
         b[i] = (struct batch){lines, n, o, t, i};
     }
     for (i = 1; i < t; i++) {

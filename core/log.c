@@ -108,8 +108,12 @@ static int open_log(struct log *lg)
         fd = open(lg->path, flags, lg->mode);
     }
     if (fd < 0) {
-        klog_error("log", "%s: %s", lg->path, strerror(errno));
-        return -errno;
+        int err = errno;
+
+        klog_error("log", "%s: %s", lg->path,
+                   err == ELOOP ? "is a symbolic link (refused)"
+                                : strerror(err));
+        return -err;
     }
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         klog_error("log", "%s: not a regular file", lg->path);

@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/engine.h"
+#include "core/klog.h"
 
 static const char usage[] =
     "usage: kest run [--log FILE] [--key KEY.pem] [--principal ID]\n"
@@ -168,6 +169,11 @@ int cmd_run(int argc, char **argv)
     }
     buf_cleanup(&lib);
     unsetenv("KEST_PARENT");
+    /* The engine's reasons reach the user once, in run's own warning or
+     * error line; its log lines show only with KEST_DEBUG. */
+    if (getenv("KEST_DEBUG") == NULL) {
+        klog_set_sink(NULL);
+    }
     if (kest_engine_setup(getenv("KEST_DEBUG") != NULL) < 0) {
         cli_err("run", "%s", kest_engine_reason());
         return CLI_USAGE;

@@ -202,6 +202,11 @@ any_alive() {
     return 1
 }
 while any_alive "${pids[@]}"; do
+    # The writers may not have created the log yet.
+    if [ ! -e "$LOG" ]; then
+        sleep 0.05
+        continue
+    fi
     # A line being appended as we read it shows up as torn at the end;
     # anything else is a real failure.
     "$KEST" verify --key "$PUB" "$LOG" >/dev/null 2>"$T/v.err"

@@ -33,40 +33,7 @@ with_aws() {
         AWS_ENDPOINT_URL=$URL AWS_REGION=eu-west-1 \
         KEST_AWS_KMS_KEY_ID=alias/kest "$@"
 }
-all_recs() {
-    local got
-    got=$(jq -s "length > 0 and all(.[].payload; $2)" "$1")
-    [ "$got" = true ] && return 0
-    echo "# records fail '$2':"
-    jq -c '.payload | [.operation, .labels.principal, .gap.reason]' "$1" |
-        head -5 | sed 's/^/#   /'
-    return 1
-}
-signed() { all_recs "$1" '.operation != "gap"'; }
-gap_says() {
-    jq -r 'select(.payload.operation == "gap") | .payload.gap.reason' \
-        "$1" | grep -q -- "$2" && return 0
-    echo "# no gap reason matching '$2':"
-    jq -c '.payload | [.operation, .gap.reason]' "$1" | head -3 |
-        sed 's/^/#   /'
-    return 1
-}
-same() {
-    [ "$1" = "$2" ] && return 0
-    echo "# wanted '$1', got '$2'"
-    return 1
-}
 vok() { "$KEST" verify -q --kms-key "$KEYS/kms.pub.pem" "$@"; }
-vfails() {
-    local pat=$1 out rc
-    shift
-    out=$("$KEST" verify "$@" 2>&1)
-    rc=$?
-    [ $rc -eq 1 ] && printf '%s' "$out" | grep -q -- "$pat" && return 0
-    echo "# verify gave rc=$rc, wanted '$pat':"
-    printf '%s\n' "$out" | head -4 | sed 's/^/#   /'
-    return 1
-}
 hdr_field() {
     jq -r '.protected' "$1" | while read -r p; do
         printf '%s' "$p" | tr '_-' '/+' | base64 -d 2>/dev/null | jq -r "$2"

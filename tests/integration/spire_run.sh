@@ -45,50 +45,14 @@ all_hdrs() {
     hdrs "$1" | jq -c '{alg, n: (.x5c | length)}' | head -5 | sed 's/^/#   /'
     return 1
 }
-# all_recs LOG FILTER: FILTER holds for every record's payload
-all_recs() {
-    local got
-    got=$(jq -s "length > 0 and all(.[].payload; $2)" "$1")
-    [ "$got" = true ] && return 0
-    echo "# records fail '$2':"
-    jq -c '.payload | [.operation, .labels.principal, .gap.reason]' "$1" |
-        head -5 | sed 's/^/#   /'
-    return 1
-}
-signed() { all_recs "$1" '.operation != "gap"'; }
-# gap_says LOG PATTERN: the log has a gap whose reason matches
-gap_says() {
-    jq -r 'select(.payload.operation == "gap") | .payload.gap.reason' \
-        "$1" | grep -q -- "$2" && return 0
-    echo "# no gap reason matching '$2':"
-    jq -c '.payload | [.operation, .gap.reason]' "$1" | head -3 |
-        sed 's/^/#   /'
-    return 1
-}
 has() {
     grep -q -- "$2" "$1" && return 0
     echo "# '$2' not in $1:"
     sed 's/^/#   /' "$1" | head -5
     return 1
 }
-same() {
-    [ "$1" = "$2" ] && return 0
-    echo "# wanted '$1', got '$2'"
-    return 1
-}
 # vbundle [ARGS...] LOG: kest verify with the example.org bundle
 vbundle() { "$KEST" verify -q --bundle "$CERTS/bundle.pem" "$@"; }
-# vfails PATTERN ARGS...: kest verify ARGS exits 1 and says PATTERN
-vfails() {
-    local pat=$1 out rc
-    shift
-    out=$("$KEST" verify "$@" 2>&1)
-    rc=$?
-    [ $rc -eq 1 ] && printf '%s' "$out" | grep -q -- "$pat" && return 0
-    echo "# verify gave rc=$rc, wanted '$pat':"
-    printf '%s\n' "$out" | head -4 | sed 's/^/#   /'
-    return 1
-}
 # x5c0 LOG N: x5c[0] of record N (1-based)
 x5c0() { hdrs "$1" | sed -n "${2}p" | jq -r '.x5c[0]'; }
 

@@ -35,21 +35,29 @@ void log_forget(struct log *lg)
     lg->last[0] = '\0';
 }
 
-void log_cleanup(struct log *lg)
+void log_close(struct log *lg)
 {
     if (lg->fd >= 0 && lg->pid == getpid()) {
         close(lg->fd);
     }
-    free(lg->path);
-    lg->path = NULL;
     log_forget(lg);
 }
 
+void log_cleanup(struct log *lg)
+{
+    log_close(lg);
+    free(lg->path);
+    lg->path = NULL;
+}
+
 /* Is lg->fd still the file we opened? The host may have closed it or
- * put something else on that number. */
+ * put something else on that number, even its own descriptor of the
+ * log: only one opened as open_log does (read-write, appending,
+ * non-blocking, close-on-exec) is taken for ours. */
 static bool still_ours(struct log *lg)
 {
     struct stat st;
+    int fl, fdfl;
 
     if (lg->fd < 0) {
         return false;
@@ -58,13 +66,31 @@ static bool still_ours(struct log *lg)
         st.st_ino != lg->ino) {
         return false;
     }
+    fl = fcntl(lg->fd, F_GETFL);
+    fdfl = fcntl(lg->fd, F_GETFD);
+    if (fl < 0 || fdfl < 0 || (fl & O_ACCMODE) != O_RDWR ||
+        (fl & (O_APPEND | O_NONBLOCK)) != (O_APPEND | O_NONBLOCK) ||
+        (fdfl & FD_CLOEXEC) == 0) {
+        return false;
+    }
+    /* The path may name another file by now (rotated, removed,
+     * replaced): records go where the path leads, as a fresh process's
+     * would. A long-lived recorder depends on this. */
+    if (lstat(lg->path, &st) < 0 || st.st_dev != lg->dev ||
+        st.st_ino != lg->ino) {
+        if (lg->pid == getpid()) {
+            close(lg->fd);
+        }
+        lg->fd = -1;
+        return false;
+    }
     if (lg->pid != getpid()) {
         /* Inherited across fork: the lock belongs to the shared open
          * file description, so this process needs its own. */
         close(lg->fd);
         return false;
     }
-    return (fcntl(lg->fd, F_GETFL) & O_APPEND) != 0;
+    return true;
 }
 
 static int make_parent_dir(const char *path)
@@ -204,10 +230,14 @@ static int find_prev(struct log *lg, off_t size, char prev[RECORD_HASH_HEX],
             if (nl == NULL && from > 0) {
                 break; /* the line begins before the window */
             }
-            if (record_line_hash((char *)b.data + start, end - start,
-                                 prev) == 0) {
+            rc = record_line_hash((char *)b.data + start, end - start,
+                                  prev);
+            /* Only a damaged line is passed over: one whose hash could
+             * not be made (no memory) must not restart the chain. */
+            if (rc != -EINVAL) {
                 goto out;
             }
+            rc = 0;
             end = start > 0 ? start - 1 : 0;
         }
         if (from == 0) {

@@ -32,6 +32,9 @@ typedef int (*log_seal_fn)(void *ctx, const char *prev, struct buf *line,
 /* Set up lg for path; nothing is opened yet. */
 KEST_WUR int log_init(struct log *lg, const char *path, mode_t mode,
                       int timeout_ms);
+/* Close the file; the next append opens it again. */
+void log_close(struct log *lg);
+/* Close the file and free what log_init took. */
 void log_cleanup(struct log *lg);
 /* Lock, find the previous hash, seal, append one whole line, unlock.
  * The new record's hash goes to hash. -ETIMEDOUT if the lock is not had

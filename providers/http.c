@@ -137,6 +137,15 @@ static int map_error(CURLcode c, const struct http_req *req)
         return -ECONNREFUSED;
     case CURLE_OPERATION_TIMEDOUT:
         return -ETIMEDOUT;
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+        /* The peer hung up before the whole answer was in. */
+        return -ECONNRESET;
+    case CURLE_HTTP2:
+    case CURLE_WEIRD_SERVER_REPLY:
+        return -EPROTO;
     default:
         return -EIO;
     }

@@ -458,6 +458,55 @@ START_TEST(test_log_append_fd_taken_over)
 }
 END_TEST
 
+/* The host puts its own descriptor of the log itself (read-only, or
+ * appending but not ours) on our number; a fork child must leave it
+ * open for the program it execs, and write through one of its own. */
+START_TEST(test_log_append_fd_taken_by_host_log_fd)
+{
+    static const int modes[] = {O_RDONLY, O_WRONLY | O_APPEND};
+    struct sealer s = {0};
+    struct log lg;
+    char h[RECORD_HASH_HEX];
+    pid_t pid;
+    int status;
+    int fd;
+    int other;
+
+    init_log(&lg, logpath, 0600, 1000);
+    append_ok(&lg, &s, h);
+    fd = lg.fd;
+    other = open(logpath, modes[_i]);
+    ck_assert_int_ge(other, 0);
+    ck_assert_int_eq(dup2(other, fd), fd);
+    close(other);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        char h2[RECORD_HASH_HEX];
+        int code = 0;
+
+        /* Report through the exit status; no Check calls here. */
+        if (log_append(&lg, seal_cb, &s, h2) != 0) {
+            code = 1;
+        } else if (fcntl(fd, F_GETFD) < 0) {
+            code = 2; /* the host's descriptor was closed */
+        } else if (lg.fd == fd) {
+            code = 3; /* and we wrote through it */
+        }
+        _exit(code);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    append_ok(&lg, &s, h);
+    ck_assert_int_ne(lg.fd, fd);
+    ck_assert_int_ne(fcntl(fd, F_GETFD), -1);
+    close(fd);
+    log_cleanup(&lg);
+    check_chain(logpath, 3);
+}
+END_TEST
+
 START_TEST(test_log_append_refuses_symlink)
 {
     struct sealer s = {0};
@@ -688,6 +737,8 @@ static Suite *log_suite(void)
     tcase_add_test(tc, test_log_append_after_fork);
     tcase_add_test(tc, test_log_append_concurrent);
     tcase_add_test(tc, test_log_append_fd_taken_over);
+    tcase_add_loop_test(tc, test_log_append_fd_taken_by_host_log_fd, 0,
+                        2);
     tcase_add_loop_test(tc, test_log_append_refuses_symlink, 0, 2);
     tcase_add_loop_test(tc, test_log_append_refuses_non_file, 0, 2);
     tcase_add_test(tc, test_log_append_lock_timeout);

@@ -8,12 +8,15 @@ endpoint on 127.0.0.1, checking every SigV4 signature with botocore.
       (access key -> secret, ARN), DIR/web.token, DIR/container.token.
   aws_api.py vector
       print the SigV4 steps botocore computes for tests/test_sigv4.c.
-  aws_api.py serve DIR --ready-file F [--mode ok|slow|kms-denied]
-                [--delay-ms N] [--calls-log F] [--cred-ttl N]
+  aws_api.py serve DIR --ready-file F [--mode MODE] [--delay-ms N]
+                [--calls-log F] [--cred-ttl N]
       POST / is STS (form body, Action=) or KMS (X-Amz-Target); POST
       /identities/OP is Bedrock AgentCore; GET /creds is the container
       endpoint. A request whose signature does
       not verify gets 403. The ready file receives http://127.0.0.1:PORT.
+      MODE: ok, slow (every reply after --delay-ms), kms-denied, 500
+      (every reply), truncated (a third of each body, then close) or
+      hangup (no reply at all, the connection closes).
 """
 import argparse
 import base64
@@ -128,14 +131,27 @@ class Handler(BaseHTTPRequestHandler):
                     f.write(json.dumps({"op": op, "status": status}) + "\n")
 
     def reply(self, op, status, data, ctype):
-        if self.server.mode == "slow":
+        mode = self.server.mode
+        if mode == "slow":
             time.sleep(self.server.delay_ms / 1000.0)
+        if mode == "500":
+            status, data = 500, b'{"message":"internal error"}'
+        if mode == "hangup":
+            self.note(op, 0)
+            self.close_connection = True
+            return
         self.note(op, status)
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Connection", "close")
         self.end_headers()
+        if mode == "truncated":
+            # Promise the whole body, send a third, hang up.
+            self.wfile.write(data[:len(data) // 3])
+            self.wfile.flush()
+            self.close_connection = True
+            return
         self.wfile.write(data)
 
     def xml(self, op, status, inner):
@@ -384,7 +400,8 @@ def main():
     s.add_argument("dir")
     s.add_argument("--ready-file", required=True)
     s.add_argument("--mode", default="ok",
-                   choices=["ok", "slow", "kms-denied"])
+                   choices=["ok", "slow", "kms-denied", "500",
+                            "truncated", "hangup"])
     s.add_argument("--delay-ms", type=int, default=5000)
     s.add_argument("--calls-log")
     s.add_argument("--cred-ttl", type=int, default=0,

@@ -8,10 +8,12 @@
   cloud_api.py mint DIR OUT --iss URL [--sub S] [--aud A]... [--exp-in N]
                 [--nbf-in N] [--kid K] [--alg ES256|HS256|none] [--key stray]
       write one token (no trailing newline) to OUT.
-  cloud_api.py serve DIR --ready-file F [--mode ok|500|slow|truncated]
-                [--delay-ms N] [--calls-log F]
+  cloud_api.py serve DIR --ready-file F
+                [--mode ok|500|slow|truncated|hangup] [--delay-ms N]
+                [--calls-log F]
       HTTP on 127.0.0.1:0 serving /.well-known/openid-configuration and
       /jwks; the ready file receives the issuer URL http://127.0.0.1:PORT.
+      hangup reads each request and closes without an answer.
 """
 import argparse
 import base64
@@ -134,6 +136,10 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(self.server.delay_ms / 1000.0)
         if mode == "500":
             status, data = 500, b'{"error":"internal"}'
+        if mode == "hangup":
+            # Not a byte of an answer: the connection just closes.
+            self.close_connection = True
+            return
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -197,7 +203,7 @@ def main():
     s.add_argument("dir")
     s.add_argument("--ready-file", required=True)
     s.add_argument("--mode", default="ok",
-                   choices=["ok", "500", "slow", "truncated"])
+                   choices=["ok", "500", "slow", "truncated", "hangup"])
     s.add_argument("--delay-ms", type=int, default=5000)
     s.add_argument("--calls-log")
     a = p.parse_args()

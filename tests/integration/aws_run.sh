@@ -4,8 +4,8 @@
 # web-identity and container credentials, session-key and every-record
 # KMS signing, Bedrock AgentCore workload identities, kest verify
 # --kms-key, forgeries, auto-detection, and failures (wrong secret, KMS
-# access denied, endpoint down, slow endpoint) under KEST_FAIL open and
-# closed.
+# access denied, endpoint down, slow, answering 500, a truncated answer,
+# no answer) under KEST_FAIL open and closed.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -199,10 +199,14 @@ bad_case() {
     check "$what, open: exit 0, the command ran, gap '$pat'" \
         eval '[ "$RC" = 0 ] && [ -e "$T/ran" ] && gap_says "$L" "$pat" &&
               all_recs "$L" ".operation == \"gap\""'
+    check "$what, open: one warning saying so" \
+        one_line "$T/err" "warning: not attested: .*$pat"
     rm -f "$T/ran"
     "$@" krun "$L" --fail closed -- /usr/bin/touch "$T/ran"
     check "$what, closed: refused (126), the command did not run" \
         same "126 no" "$RC $([ -e "$T/ran" ] && echo yes || echo no)"
+    check "$what, closed: one message saying why" \
+        one_line "$T/err" "refused.*$pat"
 }
 wrong_secret() {
     AWS_ACCESS_KEY_ID=AKIAKESTTEST AWS_SECRET_ACCESS_KEY=${SECRET}x \
@@ -224,6 +228,18 @@ sec_failures() {
     check "slow: gave up well before the server answered ($MS ms)" \
         test "$MS" -lt 3000
     stop_server slow
+    start_server e500 500 || { fail "500: server starts"; return; }
+    bad_case "STS answers 500" "GetCallerIdentity: HTTP 500" with_aws
+    stop_server e500
+    start_server trunc truncated || { fail "truncated: starts"; return; }
+    bad_case "truncated STS answer" "Connection reset by peer" with_aws
+    stop_server trunc
+    start_server hangup hangup || { fail "hangup: starts"; return; }
+    bad_case "no answer, connection closed" "Connection reset by peer" \
+        with_aws
+    check "no answer: the double did see the request" \
+        grep -q GetCallerIdentity "$T/hangup.calls"
+    stop_server hangup
     URL=$OK_URL
 }
 

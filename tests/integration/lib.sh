@@ -118,6 +118,13 @@ gap_says() {
         sed 's/^/#   /'
     return 1
 }
+# one_line FILE PATTERN: FILE is a single line and matches PATTERN
+one_line() {
+    [ "$(wc -l <"$1")" -eq 1 ] && grep -q -- "$2" "$1" && return 0
+    echo "# wanted one line matching '$2':"
+    sed 's/^/#   /' "$1" | head -4
+    return 1
+}
 same() {
     [ "$1" = "$2" ] && return 0
     echo "# wanted '$1', got '$2'"

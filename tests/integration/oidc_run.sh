@@ -4,8 +4,8 @@
 # discovery, JWKS from a file and a URL, auto-detection, the embedded
 # token and its absence, rejected tokens (expired, audience, unknown kid,
 # alg none, HS256 confusion), a failing JWKS endpoint (500, slow,
-# truncated, down) under KEST_FAIL open and closed, and a token file
-# replaced mid-run.
+# truncated, no answer, down) under KEST_FAIL open and closed, and a
+# token file replaced mid-run.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -177,11 +177,15 @@ bad_endpoint() {
         krun "$L" -- /usr/bin/touch "$T/ran"
     check "$what, open: exit 0, the command ran, gap '$pat'" \
         eval '[ "$RC" = 0 ] && [ -e "$T/ran" ] && gap_says "$L" "$pat"'
+    check "$what, open: one warning saying so" \
+        one_line "$T/err" "warning: not attested: .*$pat"
     rm -f "$T/ran"
     KEST_OIDC_TOKEN_FILE=$TOK KEST_OIDC_ISSUER=$ISS \
         krun "$L" --fail closed -- /usr/bin/touch "$T/ran"
     check "$what, closed: refused (126), the command did not run" \
         same "126 no" "$RC $([ -e "$T/ran" ] && echo yes || echo no)"
+    check "$what, closed: one message saying why" \
+        one_line "$T/err" "refused.*$pat"
 }
 sec_endpoints() {
     mint "$TOK" --iss "$OK_ISS" --aud kest
@@ -192,8 +196,13 @@ sec_endpoints() {
     stop_server e500
     start_server trunc truncated || { fail "truncated: starts"; return; }
     mint "$TOK" --iss "$ISS"
-    bad_endpoint "truncated body" "openid-configuration: Input/output"
+    bad_endpoint "truncated body" "openid-configuration: Connection reset"
     stop_server trunc
+    start_server hangup hangup || { fail "hangup: starts"; return; }
+    mint "$TOK" --iss "$ISS"
+    bad_endpoint "no answer, connection closed" \
+        "openid-configuration: Connection reset"
+    stop_server hangup
     start_server slow slow --delay-ms 4000 || { fail "slow: starts"; return; }
     mint "$TOK" --iss "$ISS"
     KEST_TIMEOUT_MS=300 bad_endpoint "slow endpoint past KEST_TIMEOUT_MS" \

@@ -117,7 +117,7 @@ static int parse(int argc, char **argv)
         case 'p': rc = setenv("KEST_PRINCIPAL", optarg, 1); break;
         case 'P': rc = setenv("KEST_PROVIDER", optarg, 1); break;
         case 'f':
-            if (strcmp(optarg, "open") != 0 && strcmp(optarg, "closed")) {
+            if (strcmp(optarg, "open") != 0 && strcmp(optarg, "closed") != 0) {
                 cli_err("run", "--fail takes open or closed");
                 return -1;
             }

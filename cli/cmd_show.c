@@ -2,6 +2,7 @@
 /* kest show: a log as a table, or its lineage as a tree. */
 #include <getopt.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,8 +127,11 @@ static void line_for(FILE *f, const struct rec *r, int with_time)
     struct tm tm;
     char when[32];
 
-    gmtime_r(&secs, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+    /* A hostile log can hold a time no struct tm can express. */
+    if (gmtime_r(&secs, &tm) == NULL ||
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+        snprintf(when, sizeof(when), "@%lld", (long long)secs);
+    }
     if (with_time) {
         fprintf(f, "%s.%03dZ  %-28s %7lld  %-11s ", when, (int)(ms % 1000),
                 who, pid, op);
@@ -145,26 +149,73 @@ static const char *first_parent(const struct rec *r)
     return json_string_value(json_array_get(p, 0));
 }
 
-static void tree(struct recs *rs, const char *parent, const char *indent)
-{
-    size_t i, last = (size_t)-1;
-    char sub[4096];
+/* One level of the lineage walk: a parent and where its children are. */
+struct level {
+    const char *parent;
+    size_t next; /* first record not yet looked at */
+    size_t last; /* the parent's last unshown child, or SIZE_MAX */
+};
 
+static void level_start(const struct recs *rs, struct level *l,
+                        const char *parent)
+{
+    size_t i;
+
+    l->parent = parent;
+    l->next = 0;
+    l->last = SIZE_MAX;
     for (i = 0; i < rs->n; i++) {
         if (!rs->v[i].shown && strcmp(first_parent(&rs->v[i]), parent) == 0) {
-            last = i;
+            l->last = i;
         }
     }
-    for (i = 0; last != (size_t)-1 && i <= last; i++) {
-        if (rs->v[i].shown || strcmp(first_parent(&rs->v[i]), parent) != 0) {
+}
+
+/* Depth first with a stack of our own: a chain of execs is as deep as
+ * the log is long, far too deep to recurse on. Each level shows one
+ * record more, so there are at most n + 1 levels. */
+static void tree(struct recs *rs, const char *root)
+{
+    struct level *st = calloc(rs->n + 1, sizeof(*st));
+    char indent[4096];
+    size_t depth = 0;
+
+    if (st == NULL) {
+        cli_err("show", "out of memory");
+        return;
+    }
+    level_start(rs, &st[0], root);
+    for (;;) {
+        struct level *l = &st[depth];
+        size_t w = 3 * depth < sizeof(indent) ? 3 * depth
+                                              : sizeof(indent) - 1;
+        size_t i = l->next;
+
+        while (l->last != SIZE_MAX && i <= l->last &&
+               (rs->v[i].shown ||
+                strcmp(first_parent(&rs->v[i]), l->parent) != 0)) {
+            i++;
+        }
+        if (l->last == SIZE_MAX || i > l->last) {
+            if (depth == 0) {
+                break;
+            }
+            depth--;
             continue;
         }
+        l->next = i + 1;
         rs->v[i].shown = 1;
-        printf("%s%s", indent, i == last ? "`- " : "|- ");
+        printf("%.*s%s", (int)w, indent, i == l->last ? "`- " : "|- ");
         line_for(stdout, &rs->v[i], 0);
-        snprintf(sub, sizeof(sub), "%s%s", indent, i == last ? "   " : "|  ");
-        tree(rs, rs->v[i].hash, sub);
+        if (3 * depth + 3 < sizeof(indent)) {
+            /* Bytes printed with a length: no terminator wanted. */
+            /* NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
+            memcpy(indent + 3 * depth, i == l->last ? "   " : "|  ", 3);
+        }
+        depth++;
+        level_start(rs, &st[depth], rs->v[i].hash);
     }
+    free(st);
 }
 
 /* One label for a record node: operation, pid and the program. */
@@ -174,8 +225,8 @@ static void dot_label(const struct rec *r)
     json_t *body = json_object_get(r->pl, op);
     json_t *proc = json_object_get(r->pl, "process");
     const json_t *what = json_object_get(body, "resolved");
-    FILE *f = stdout;
     char *text = NULL;
+    FILE *f;
     size_t len = 0;
     size_t i;
 
@@ -192,7 +243,11 @@ static void dot_label(const struct rec *r)
     fprintf(f, "%s pid %lld\n", op,
             (long long)json_integer_value(json_object_get(proc, "pid")));
     put_bytes(f, what);
-    fclose(f);
+    /* text and len are only valid once the stream closed cleanly. */
+    if (fclose(f) != 0) {
+        free(text);
+        return;
+    }
     fputs(" [label=\"", stdout);
     for (i = 0; i < len; i++) {
         if (text[i] == '"' || text[i] == '\\') {
@@ -281,7 +336,7 @@ int cmd_show(int argc, char **argv)
             for (j = 0; j < i && strcmp(rs.v[j].hash, first) != 0; j++) {
             }
             if (j == i && !rs.v[i].shown) {
-                tree(&rs, first, "");
+                tree(&rs, first);
             }
         }
     } else {

@@ -66,6 +66,7 @@ static int add_key(struct vargs *a, const char *path)
                 rc == -EINVAL ? "not a PEM key" : strerror(-rc));
         return rc;
     }
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     n = realloc(a->keys, (a->nkeys + 1) * sizeof(*n));
     if (n == NULL) {
         key_free(k);

@@ -99,7 +99,7 @@ int buf_printf(struct buf *b, const char *fmt, ...)
         return rc;
     }
     va_start(ap, fmt);
-    vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+    (void)vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
     b->len += (size_t)n;
     return 0;

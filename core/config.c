@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/klog.h"
+#include "core/secmem.h"
 
 static int dup_env(const char *name, char **out)
 {
@@ -19,6 +20,19 @@ static int dup_env(const char *name, char **out)
         return 0;
     }
     *out = strdup(v);
+    return *out ? 0 : -ENOMEM;
+}
+
+/* As dup_env, into secmem. */
+static int dup_env_secret(const char *name, char **out)
+{
+    const char *v = getenv(name);
+
+    *out = NULL;
+    if (v == NULL || *v == '\0') {
+        return 0;
+    }
+    *out = secmem_strdup(v);
     return *out ? 0 : -ENOMEM;
 }
 
@@ -137,11 +151,13 @@ static int aws_from_env(struct config_aws *a)
     static const struct {
         const char *name;
         size_t off;
+        bool secret;
     } vars[] = {
-#define AWSVAR(n, f) {n, offsetof(struct config_aws, f)}
+#define AWSVAR(n, f) {n, offsetof(struct config_aws, f), false}
+#define AWSSECRET(n, f) {n, offsetof(struct config_aws, f), true}
         AWSVAR("AWS_ACCESS_KEY_ID", access_key_id),
-        AWSVAR("AWS_SECRET_ACCESS_KEY", secret_access_key),
-        AWSVAR("AWS_SESSION_TOKEN", session_token),
+        AWSSECRET("AWS_SECRET_ACCESS_KEY", secret_access_key),
+        AWSSECRET("AWS_SESSION_TOKEN", session_token),
         AWSVAR("AWS_REGION", region),
         AWSVAR("AWS_ENDPOINT_URL", endpoint),
         AWSVAR("AWS_ENDPOINT_URL_STS", endpoint_sts),
@@ -152,7 +168,7 @@ static int aws_from_env(struct config_aws *a)
         AWSVAR("AWS_CONTAINER_CREDENTIALS_FULL_URI", container_full_uri),
         AWSVAR("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
                container_relative_uri),
-        AWSVAR("AWS_CONTAINER_AUTHORIZATION_TOKEN", container_token),
+        AWSSECRET("AWS_CONTAINER_AUTHORIZATION_TOKEN", container_token),
         AWSVAR("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
                container_token_file),
         AWSVAR("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE", endpoint_agentcore),
@@ -161,12 +177,16 @@ static int aws_from_env(struct config_aws *a)
         AWSVAR("KEST_AGENTCORE_USER_TOKEN_FILE", agentcore_user_token_file),
         AWSVAR("KEST_AWS_KMS_KEY_ID", kms_key_id),
 #undef AWSVAR
+#undef AWSSECRET
     };
     size_t i;
     int rc = 0;
 
     for (i = 0; rc == 0 && i < sizeof(vars) / sizeof(vars[0]); i++) {
-        rc = dup_env(vars[i].name, (char **)((char *)a + vars[i].off));
+        char **field = (char **)((char *)a + vars[i].off);
+
+        rc = vars[i].secret ? dup_env_secret(vars[i].name, field)
+                            : dup_env(vars[i].name, field);
     }
     if (rc == 0 && a->region == NULL) {
         rc = dup_env("AWS_DEFAULT_REGION", &a->region);
@@ -174,19 +194,11 @@ static int aws_from_env(struct config_aws *a)
     return rc == 0 ? aws_sign_mode(a) : rc;
 }
 
-static void free_secret(char *s)
-{
-    if (s != NULL) {
-        explicit_bzero(s, strlen(s));
-        free(s);
-    }
-}
-
 static void aws_cleanup(struct config_aws *a)
 {
     free(a->access_key_id);
-    free_secret(a->secret_access_key);
-    free_secret(a->session_token);
+    secmem_free(a->secret_access_key);
+    secmem_free(a->session_token);
     free(a->region);
     free(a->endpoint);
     free(a->endpoint_sts);
@@ -196,7 +208,7 @@ static void aws_cleanup(struct config_aws *a)
     free(a->role_session_name);
     free(a->container_full_uri);
     free(a->container_relative_uri);
-    free_secret(a->container_token);
+    secmem_free(a->container_token);
     free(a->container_token_file);
     free(a->endpoint_agentcore);
     free(a->agentcore_workload);

@@ -12,7 +12,8 @@
 #define KEST_TIMEOUT_DEFAULT_MS 3000
 
 /* The AWS provider's inputs: the SDKs' standard AWS_* variables plus
- * KEST_AWS_*. Secrets are wiped by config_cleanup. */
+ * KEST_AWS_*. The three secrets are held in secmem (core/secmem.h) and
+ * wiped by config_cleanup. */
 struct config_aws {
     char *access_key_id;     /* AWS_ACCESS_KEY_ID */
     char *secret_access_key; /* AWS_SECRET_ACCESS_KEY */

@@ -98,7 +98,7 @@ static int shortest_digits(double d, char dig[32], int *n)
             k--;
         }
         dig[k] = '\0';
-        *n = atoi(e + 1) + 1;
+        *n = (int)strtol(e + 1, NULL, 10) + 1;
     }
     return 0;
 }
@@ -269,6 +269,7 @@ static int put_object(struct buf *out, const json_t *v)
             goto out;
         }
     }
+    n = i; /* sort and print only the members the iterator gave */
     /* qsort's base must not be NULL, even for no members. */
     if (n > 1) {
         qsort(keys, n, sizeof(*keys), key_cmp);

@@ -18,6 +18,7 @@
 #include "core/b64.h"
 #include "core/jcs.h"
 #include "core/klog.h"
+#include "core/secmem.h"
 
 #define KEY_FILE_MAX (64 * 1024)
 
@@ -28,9 +29,13 @@ struct key {
     char kid[48];
 };
 
-static int read_file(const char *path, bool secret, struct buf *out)
+/* The whole file, NUL-terminated, into secmem (public keys too: one
+ * path for both); the caller releases *out with secmem_free. */
+static int read_file(const char *path, bool secret, char **out,
+                     size_t *len)
 {
     struct stat st;
+    char *data = NULL;
     ssize_t n;
     int fd;
     int rc = 0;
@@ -55,19 +60,24 @@ static int read_file(const char *path, bool secret, struct buf *out)
         rc = -EPERM;
         goto out;
     }
-    rc = buf_reserve(out, (size_t)st.st_size);
-    if (rc < 0) {
+    data = secmem_alloc((size_t)st.st_size + 1);
+    if (data == NULL) {
+        rc = -ENOMEM;
         goto out;
     }
-    n = read(fd, out->data, (size_t)st.st_size);
+    n = read(fd, data, (size_t)st.st_size);
     if (n < 0) {
         rc = -errno;
         goto out;
     }
-    out->len = (size_t)n;
-    out->data[n] = '\0';
+    *len = (size_t)n; /* secmem_alloc zeroed the byte after it */
 out:
     close(fd);
+    if (rc < 0) {
+        secmem_free(data);
+        data = NULL;
+    }
+    *out = data;
     return rc;
 }
 
@@ -245,6 +255,14 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
     return -1;
 }
 
+/* The PEM text is read in place (a read-only memory BIO makes no copy);
+ * OpenSSL decodes it, and keeps the private key, in its secure heap. */
+static EVP_PKEY *read_private(BIO *bio)
+{
+    (void)secmem_crypto_init();
+    return PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+}
+
 int key_parse_pem(const char *pem, size_t n, bool priv, struct key **out)
 {
     EVP_PKEY *pk = NULL;
@@ -256,12 +274,12 @@ int key_parse_pem(const char *pem, size_t n, bool priv, struct key **out)
         return -ENOMEM;
     }
     if (priv) {
-        pk = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+        pk = read_private(bio);
     } else {
         pk = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
         if (pk == NULL) {
             (void)BIO_reset(bio);
-            pk = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+            pk = read_private(bio);
         }
     }
     BIO_free(bio);
@@ -275,15 +293,15 @@ int key_parse_pem(const char *pem, size_t n, bool priv, struct key **out)
 
 static int load(const char *path, bool priv, struct key **out)
 {
-    struct buf b;
+    char *pem = NULL;
+    size_t n = 0;
     int rc;
 
-    buf_init(&b);
-    rc = read_file(path, priv, &b);
+    rc = read_file(path, priv, &pem, &n);
     if (rc == 0) {
-        rc = key_parse_pem((char *)b.data, b.len, priv, out);
+        rc = key_parse_pem(pem, n, priv, out);
     }
-    buf_wipe(&b);
+    secmem_free(pem);
     return rc;
 }
 
@@ -302,6 +320,7 @@ int key_generate(enum key_type type, struct key **out)
     EVP_PKEY *pk = NULL;
     int rc;
 
+    (void)secmem_crypto_init(); /* the new private key goes there */
     switch (type) {
     case KEY_ED25519:
         pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");

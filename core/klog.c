@@ -47,7 +47,7 @@ static void emit(enum klog_level lvl, const char *comp, const char *fmt,
 {
     char msg[512];
 
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap); /* truncation is fine */
     if (lvl == KLOG_ERROR) {
         snprintf(klog_last, sizeof(klog_last), "%s: %s", comp, msg);
     }

@@ -2,6 +2,7 @@
 /* Process facts from the kernel, never from the environment. */
 #include "core/procinfo.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -38,8 +39,12 @@ static int read_small(const char *path, struct buf *out)
         return -1;
     }
     while ((n = read(fd, tmp, sizeof(tmp))) > 0) {
-        if (out->len > (1u << 24) || buf_append(out, tmp, (size_t)n) < 0) {
+        if (out->len > (1u << 24)) {
             rc = -1;
+            break;
+        }
+        if (buf_append(out, tmp, (size_t)n) < 0) {
+            rc = -ENOMEM; /* not to be mistaken for a vanished process */
             break;
         }
     }
@@ -55,11 +60,19 @@ static int status_ids(const char *status, const char *tag, long *real,
                       long *eff)
 {
     const char *p = strstr(status, tag);
+    char *end;
 
     if (p == NULL) {
         return -1;
     }
-    return sscanf(p + strlen(tag), "%ld %ld", real, eff) == 2 ? 0 : -1;
+    p += strlen(tag);
+    *real = strtol(p, &end, 10);
+    if (end == p) {
+        return -1;
+    }
+    p = end;
+    *eff = strtol(p, &end, 10);
+    return end == p ? -1 : 0;
 }
 
 static json_t *other_ids(int32_t pid)
@@ -69,12 +82,14 @@ static json_t *other_ids(int32_t pid)
     struct buf b;
     const char *p;
     json_t *v;
+    int rc;
 
     buf_init(&b);
     snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    if (read_small(path, &b) < 0 || b.data == NULL) {
+    rc = read_small(path, &b);
+    if (rc < 0 || b.data == NULL) {
         buf_cleanup(&b);
-        return json_null();
+        return rc == -ENOMEM ? NULL : json_null();
     }
     p = strstr((char *)b.data, "\nPPid:");
     if (p != NULL) {
@@ -108,8 +123,9 @@ json_t *procinfo_json(int32_t pid, const char *instance)
     v = json_pack("{s:i, s:o, s:o, s:s}", "pid", (int)pid, "exe",
                   procinfo_link(pid, "exe"), "cwd", procinfo_link(pid, "cwd"),
                   "instance", instance);
-    if (v != NULL && json_is_object(ids)) {
-        json_object_update(v, ids);
+    if (v != NULL && json_is_object(ids) && json_object_update(v, ids) < 0) {
+        json_decref(v);
+        v = NULL;
     }
     json_decref(ids);
     return v;
@@ -121,19 +137,25 @@ json_t *procinfo_cmdline(int32_t pid)
     struct buf b;
     json_t *arr = json_array();
     size_t i = 0;
+    int rc;
 
     buf_init(&b);
     snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    rc = arr != NULL ? read_small(path, &b) : -ENOMEM;
     /* Unreadable (the process is gone): an empty argv, same shape. */
-    if (arr != NULL && read_small(path, &b) == 0) {
-        while (i < b.len) {
-            size_t n = strnlen((char *)b.data + i, b.len - i);
+    while (rc == 0 && i < b.len) {
+        size_t n = strnlen((char *)b.data + i, b.len - i);
 
-            json_array_append_new(arr,
-                                  bytes_to_json((char *)b.data + i, n));
-            i += n + 1;
+        if (json_array_append_new(arr, bytes_to_json((char *)b.data + i,
+                                                     n)) < 0) {
+            rc = -ENOMEM;
         }
+        i += n + 1;
     }
     buf_cleanup(&b);
-    return arr ? json_pack("{s:o}", "argv", arr) : NULL;
+    if (rc == -ENOMEM) {
+        json_decref(arr);
+        return NULL;
+    }
+    return json_pack("{s:o}", "argv", arr);
 }

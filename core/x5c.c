@@ -76,7 +76,7 @@ int x5c_load_bundle(const char *path, struct x509_store_st **out)
         }
         X509_free(c);
     }
-    fclose(f);
+    (void)fclose(f); /* read only: nothing to flush */
     if (s == NULL || n == 0) {
         X509_STORE_free(s);
         return s ? -EINVAL : -ENOMEM;

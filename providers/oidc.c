@@ -21,6 +21,7 @@
 #include "core/key.h"
 #include "core/klog.h"
 #include "core/record.h"
+#include "core/secmem.h"
 #include "providers/jwks.h"
 
 #define OIDC_SKEW 30
@@ -35,7 +36,7 @@ struct oidc_state {
     int timeout_ms;
     json_t *jwks;
     struct key *session;
-    char *token;
+    char *token; /* secmem */
     char *iss;
     char *sub;
     char *principal;
@@ -54,15 +55,13 @@ static bool oidc_detect(const struct config *cfg)
 
 static void free_token(char **t)
 {
-    if (*t != NULL) {
-        explicit_bzero(*t, strlen(*t));
-        free(*t);
-        *t = NULL;
-    }
+    secmem_free(*t);
+    *t = NULL;
 }
 
-/* The whole file, trailing white space removed. Not O_NOFOLLOW: token
- * files are usually symlinks (Kubernetes projected volumes swap them). */
+/* The whole file, trailing white space removed, in secmem. Not
+ * O_NOFOLLOW: token files are usually symlinks (Kubernetes projected
+ * volumes swap them). */
 static int read_token(const char *path, char **out, struct stat *st)
 {
     char *t = NULL;
@@ -82,7 +81,7 @@ static int read_token(const char *path, char **out, struct stat *st)
         rc = -EBADMSG;
         goto out;
     }
-    t = calloc(1, (size_t)st->st_size + 1);
+    t = secmem_alloc((size_t)st->st_size + 1);
     if (t == NULL) {
         rc = -ENOMEM;
         goto out;
@@ -103,7 +102,10 @@ out:
     if (fd >= 0) {
         close(fd);
     }
-    if (rc < 0 && t != NULL) {
+    if (rc == 0 && t == NULL) {
+        rc = -EIO; /* a failed call left errno 0 (an interposed open?) */
+    }
+    if (rc < 0) {
         free_token(&t);
     }
     *out = t;
@@ -246,7 +248,7 @@ static int load_token(struct oidc_state *st, bool fresh)
     if (rc == 0) {
         rc = validate(st, token, fresh, &claims);
     }
-    if (rc < 0) {
+    if (rc != 0) {
         free_token(&token);
         return rc;
     }
@@ -419,6 +421,7 @@ static int oidc_sign(void *state, const void *msg, size_t n,
 
 const struct ident_ops provider_oidc = {
     .name = "oidc",
+    .per_process = true,
     .detect = oidc_detect,
     .open = oidc_open,
     .refresh = oidc_refresh,

@@ -309,6 +309,8 @@ void sigv4_now(char out[17])
     time_t t = time(NULL);
     struct tm tm;
 
-    gmtime_r(&t, &tm);
-    strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+    if (gmtime_r(&t, &tm) == NULL ||
+        strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm) == 0) {
+        out[0] = '\0'; /* no date: the service refuses the request */
+    }
 }

@@ -16,6 +16,7 @@
 #include "core/b64.h"
 #include "core/key.h"
 #include "core/klog.h"
+#include "core/secmem.h"
 #include "core/x5c.h"
 #include "providers/wlapi.h"
 
@@ -44,6 +45,7 @@ static int load_key(X509 *leaf, const struct buf *der, struct key **out)
     EVP_PKEY *pk;
     int rc;
 
+    (void)secmem_crypto_init(); /* OpenSSL keeps the key there */
     pk = d2i_PrivateKey_ex(EVP_PKEY_get_base_id(X509_get0_pubkey(leaf)),
                            NULL, &p, (long)der->len, NULL, NULL);
     if (pk == NULL) {
@@ -292,6 +294,7 @@ static int spire_describe(void *state, json_t *ident)
     if (st->jwt != NULL) {
         explicit_bzero(st->jwt, strlen(st->jwt));
         free(st->jwt);
+        st->jwt = NULL;
     }
     rc = wlapi_fetch_jwt(&st->addr, st->audience, st->want, st->timeout_ms,
                          &st->jwt);

@@ -105,7 +105,7 @@ KEST_HOOK int execvpe(const char *file, char *const argv[],
 #define COUNT_ARGS(first, ap, n)                                         \
     do {                                                                 \
         va_start(ap, first);                                             \
-        for (n = 1; va_arg(ap, const char *) != NULL; n++) {             \
+        for ((n) = 1; va_arg(ap, const char *) != NULL; (n)++) {         \
         }                                                                \
         va_end(ap);                                                      \
     } while (0)

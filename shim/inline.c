@@ -428,9 +428,9 @@ static const char *relocate(struct target *t, uintptr_t dst)
     t->len = 0;
     t->copy_len = 0;
     while (why == NULL && t->len < t->patch) {
-        if (!c->iter(c->h, &code, &avail, &addr, in)) {
-            why = "too_short";
-        } else if (c->group(c->h, in, CS_GRP_RET)) {
+        /* The code ends (or cannot be decoded) before the patch does. */
+        if (!c->iter(c->h, &code, &avail, &addr, in) ||
+            c->group(c->h, in, CS_GRP_RET)) {
             why = "too_short";
         } else if (is_branch(c, in)) {
             why = "branch_in_prologue";

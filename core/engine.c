@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,8 @@ static struct ident engine_id;
 static struct log engine_log;
 static __thread char engine_reason[720];
 
+static void set_reason(int rc, const char *what);
+
 static void debug_sink(enum klog_level lvl, const char *comp,
                        const char *msg)
 {
@@ -47,6 +50,19 @@ static void debug_sink(enum klog_level lvl, const char *comp,
     }
 }
 
+/* OpenSSL 3.0 carries on with a half-made default library context when
+ * its one-time set-up runs out of memory, then crashes on the missing
+ * locks at the next digest. Make it here, where a failure can still be
+ * reported, and record nothing with OpenSSL if it failed. */
+static int crypto_ready(void)
+{
+    if (OPENSSL_init_crypto(0, NULL) != 1 ||
+        OSSL_LIB_CTX_get0_global_default() == NULL) {
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 KEST_API int kest_engine_setup(int debug)
 {
     const char *dbg = getenv("KEST_DEBUG");
@@ -61,12 +77,18 @@ KEST_API int kest_engine_setup(int debug)
         klog_set_sink(debug_sink);
         klog_set_level(KLOG_TRACE, dbg && *dbg ? dbg : "all");
     }
-    rc = config_from_env(&engine_cfg);
+    rc = crypto_ready();
+    if (rc == 0) {
+        rc = config_from_env(&engine_cfg);
+    }
     if (rc == 0) {
         rc = log_init(&engine_log, engine_cfg.log_path, engine_cfg.log_mode,
                       engine_cfg.timeout_ms);
     }
     engine_state = rc < 0 ? rc : 1;
+    if (rc < 0) {
+        set_reason(rc, "configuration");
+    }
 out:
     pthread_mutex_unlock(&engine_mu);
     return rc;
@@ -397,6 +419,30 @@ KEST_API int kest_engine_warm(struct kest_proc *p)
     }
     pthread_mutex_unlock(&engine_mu);
     return rc;
+}
+
+KEST_API int kest_engine_shareable(void)
+{
+    int rc;
+
+    pthread_mutex_lock(&engine_mu);
+    rc = engine_state > 0 ? ensure_identity() : -EINVAL;
+    if (rc == 0) {
+        rc = engine_id.ops->per_process ? 0 : 1;
+    } else {
+        set_reason(rc, "identity");
+    }
+    pthread_mutex_unlock(&engine_mu);
+    return rc;
+}
+
+KEST_API void kest_engine_idle(void)
+{
+    pthread_mutex_lock(&engine_mu);
+    if (engine_state > 0) {
+        log_close(&engine_log);
+    }
+    pthread_mutex_unlock(&engine_mu);
 }
 
 KEST_API int kest_engine_call(struct kest_proc *p, const char *symbol,

@@ -52,6 +52,13 @@ KEST_API int kest_engine_exec_failed(struct kest_proc *p,
  * for a root process, write its start record now, so that children
  * inherit both. Called by the shim in a parent whose children record. */
 KEST_API int kest_engine_warm(struct kest_proc *p);
+/* Open the identity; 1 if one recorder process may sign for many
+ * processes with it (no per-process session key), 0 if not, or -errno
+ * (the reason is set). */
+KEST_API int kest_engine_shareable(void);
+/* Close the log until the next record (a long-lived recorder at rest
+ * keeps no file system busy). */
+KEST_API void kest_engine_idle(void);
 /* Record a call of a designated entry symbol (operation "call"):
  * symbol, the object defining it (path, may be ""), mode ("first" or
  * "every") and hook method ("got" or "inline"). Same outcomes as

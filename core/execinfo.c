@@ -192,38 +192,136 @@ static int target_path(const struct kest_exec *e, int32_t pid,
     return buf_printf(out, "%s%s", link, e->path);
 }
 
-static int add_target(json_t *o, const struct kest_exec *e, int32_t pid,
-                      const struct config *cfg)
+/* The target's SHA-256 as a JSON string; null when hashing is off or
+ * the file cannot be read; NULL when out of memory. st is the file's
+ * stat: a file hashed before is not opened again. */
+static json_t *target_hash(const char *real, const struct stat *st,
+                           bool on)
 {
-    char real[PATH_MAX];
     char hex[65];
-    struct buf t;
     int fd;
     int rc;
 
-    buf_init(&t);
-    rc = target_path(e, pid, &t);
-    if (rc == -ENOMEM) {
-        return rc;
+    if (!on) {
+        return json_null();
     }
-    if (rc < 0 || realpath((char *)t.data, real) == NULL) {
-        json_object_set_new(o, "resolved", json_null());
-        json_object_set_new(o, "sha256", json_null());
-        buf_cleanup(&t);
-        return 0;
-    }
-    json_object_set_new(o, "resolved", bytes_to_json(real, strlen(real)));
-    buf_cleanup(&t);
-    if (!cfg->hash_exe) {
-        return json_object_set_new(o, "sha256", json_null());
+    if (cache_find(st, hex)) {
+        return json_string(hex);
     }
     fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     rc = fd < 0 ? -errno : execinfo_hash_fd(fd, hex);
     if (fd >= 0) {
         close(fd);
     }
-    return json_object_set_new(o, "sha256",
-                               rc == 0 ? json_string(hex) : json_null());
+    if (rc == -ENOMEM) {
+        return NULL;
+    }
+    return rc == 0 ? json_string(hex) : json_null();
+}
+
+/* realpath() reads every component's link; a program run again and
+ * again (a shell loop, make) is resolved from here while its path
+ * still leads to the same file. Absolute names only: a relative one
+ * depends on the directory. */
+#define REAL_CACHE 16
+
+struct real_entry {
+    dev_t dev;
+    ino_t ino;
+    char path[256];
+    char real[512];
+};
+
+static struct real_entry real_cache[REAL_CACHE];
+static unsigned real_next;
+
+static bool real_find(const char *path, const struct stat *st,
+                      char real[PATH_MAX])
+{
+    bool found = false;
+    unsigned i;
+
+    pthread_mutex_lock(&hash_mu);
+    for (i = 0; i < REAL_CACHE && !found; i++) {
+        struct real_entry *r = &real_cache[i];
+
+        if (r->path[0] != '\0' && r->dev == st->st_dev &&
+            r->ino == st->st_ino && strcmp(r->path, path) == 0) {
+            strcpy(real, r->real);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&hash_mu);
+    return found;
+}
+
+static void real_add(const char *path, const struct stat *st,
+                     const char *real)
+{
+    struct real_entry *r;
+
+    if (path[0] != '/' || strncmp(path, "/proc/", 6) == 0 ||
+        strlen(path) >= sizeof(r->path) || strlen(real) >= sizeof(r->real)) {
+        return;
+    }
+    pthread_mutex_lock(&hash_mu);
+    r = &real_cache[real_next++ % REAL_CACHE];
+    r->dev = st->st_dev;
+    r->ino = st->st_ino;
+    strcpy(r->path, path);
+    strcpy(r->real, real);
+    pthread_mutex_unlock(&hash_mu);
+}
+
+/* Resolve path as the kernel will; st gets the file's stat. */
+static int resolve(const char *path, char real[PATH_MAX], struct stat *st)
+{
+    if (stat(path, st) < 0) {
+        return errno ? -errno : -EIO;
+    }
+    if (real_find(path, st, real)) {
+        return 0;
+    }
+    if (realpath(path, real) == NULL) {
+        return errno ? -errno : -EIO;
+    }
+    real_add(path, st, real);
+    return 0;
+}
+
+static int add_target(json_t *o, const struct kest_exec *e, int32_t pid,
+                      const struct config *cfg)
+{
+    char real[PATH_MAX];
+    struct stat st;
+    json_t *resolved;
+    json_t *sha;
+    struct buf t;
+    int rc;
+
+    buf_init(&t);
+    memset(&st, 0, sizeof(st));
+    rc = target_path(e, pid, &t);
+    if (rc == 0) {
+        rc = resolve((char *)t.data, real, &st);
+    }
+    if (rc == -ENOMEM) {
+        goto out;
+    }
+    /* A target that cannot be resolved is recorded as null. */
+    resolved = rc < 0 ? json_null() : bytes_to_json(real, strlen(real));
+    sha = rc < 0 ? json_null() : target_hash(real, &st, cfg->hash_exe);
+    rc = -ENOMEM;
+    if (json_object_set_new(o, "resolved", resolved) < 0) {
+        json_decref(sha);
+        goto out;
+    }
+    if (json_object_set_new(o, "sha256", sha) == 0) {
+        rc = 0;
+    }
+out:
+    buf_cleanup(&t);
+    return rc;
 }
 
 static json_t *strv_json(char *const *v)
@@ -276,16 +374,14 @@ json_t *execinfo_json(const struct kest_exec *e, int32_t pid,
     if (o == NULL) {
         return NULL;
     }
-    if (e->fd >= 0) {
-        json_object_set_new(o, "fd", json_integer(e->fd));
-    }
-    if (e->argv == NULL) {
-        json_object_set_new(o, "argv", json_null());
-    }
-    if (e->restored != NULL) {
-        json_object_set_new(o, "env_restored", json_string(e->restored));
-    }
-    if (add_target(o, e, pid, cfg) < 0) {
+    if ((e->fd >= 0 &&
+         json_object_set_new(o, "fd", json_integer(e->fd)) < 0) ||
+        (e->argv == NULL &&
+         json_object_set_new(o, "argv", json_null()) < 0) ||
+        (e->restored != NULL &&
+         json_object_set_new(o, "env_restored",
+                             json_string(e->restored)) < 0) ||
+        add_target(o, e, pid, cfg) < 0) {
         json_decref(o);
         return NULL;
     }

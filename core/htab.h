@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Open-addressing table from 32-byte keys (digests) to 64-bit values,
- * for the verifier's record, process and principal sets. */
+ * for the verifier's record, process and principal sets. Keys are told
+ * apart by their first 16 bytes. */
 #ifndef KEST_HTAB_H
 #define KEST_HTAB_H
 
@@ -9,7 +10,7 @@
 #include <stdint.h>
 
 struct htab {
-    uint8_t (*keys)[32];
+    uint8_t (*keys)[16]; /* the first 16 bytes of each key */
     uint64_t *vals;
     uint8_t *used;
     size_t cap;

@@ -12,6 +12,9 @@
 
 struct ident_ops {
     const char *name;
+    /* Signs with a session key bound to one process in its first
+     * record, so one recorder cannot speak for many processes. */
+    bool per_process;
     /* Auto-detection: true if this provider's settings are present. */
     bool (*detect)(const struct config *cfg);
     /* Fetch the identity and key; called on first need. 0 or -errno. */

@@ -11,10 +11,7 @@
 #include "providers/providers.h"
 
 #include <errno.h>
-#include <openssl/bn.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,24 +61,19 @@ static void aws_release(void *state)
 /* The KMS key's public half, so that records name it by thumbprint. */
 static int load_kms_pub(struct aws_state *st)
 {
-    const unsigned char *p;
-    EVP_PKEY *pk = NULL;
     struct buf spki;
     int rc;
 
     buf_init(&spki);
     rc = awsapi_kms_public_key(&st->api, st->kms_key_id, &spki);
     if (rc == 0) {
-        p = spki.data;
-        pk = d2i_PUBKEY(NULL, &p, (long)spki.len);
-        rc = pk ? key_from_pkey(pk, &st->kms_pub) : -EBADMSG;
+        rc = awsapi_parse_public_key(spki.data, spki.len, &st->kms_pub);
     }
     if (rc == 0 && key_get_type(st->kms_pub) != KEY_P256) {
         klog_error("aws", "KMS key %s is not ECC_NIST_P256",
                    st->kms_key_id);
         rc = -ENOTSUP;
     }
-    EVP_PKEY_free(pk);
     buf_cleanup(&spki);
     return rc;
 }
@@ -219,26 +211,6 @@ static int aws_header(void *state, json_t *hdr)
     return 0;
 }
 
-/* KMS returns an X9.62 DER signature; JWS ES256 wants raw r||s. */
-static int der_to_raw(const struct buf *der, struct buf *sig)
-{
-    const unsigned char *p = der->data;
-    ECDSA_SIG *s = d2i_ECDSA_SIG(NULL, &p, (long)der->len);
-    unsigned char raw[64];
-    int rc = -EBADMSG;
-
-    if (s != NULL && p == der->data + der->len &&
-        BN_bn2binpad(ECDSA_SIG_get0_r(s), raw, 32) == 32 &&
-        BN_bn2binpad(ECDSA_SIG_get0_s(s), raw + 32, 32) == 32) {
-        rc = buf_append(sig, raw, sizeof(raw));
-    }
-    if (rc == -EBADMSG) {
-        klog_error("aws", "KMS signature is not a P-256 DER signature");
-    }
-    ECDSA_SIG_free(s);
-    return rc;
-}
-
 /* ES256 in KMS: SHA-256 here, MessageType DIGEST there. */
 static int kms_es256(struct aws_state *st, const void *msg, size_t n,
                      struct buf *sig)
@@ -254,7 +226,7 @@ static int kms_es256(struct aws_state *st, const void *msg, size_t n,
     buf_init(&der);
     rc = awsapi_kms_sign(&st->api, st->kms_key_id, md, &der);
     if (rc == 0) {
-        rc = der_to_raw(&der, sig);
+        rc = awsapi_parse_signature(der.data, der.len, sig);
     }
     buf_cleanup(&der);
     return rc;
@@ -340,6 +312,7 @@ static int aws_sign(void *state, const void *msg, size_t n, struct buf *sig)
 
 const struct ident_ops provider_aws = {
     .name = "aws",
+    .per_process = true,
     .detect = aws_detect,
     .open = aws_open,
     .refresh = aws_refresh,
@@ -352,6 +325,7 @@ const struct ident_ops provider_aws = {
 
 const struct ident_ops provider_agentcore = {
     .name = "agentcore",
+    .per_process = true,
     .detect = agentcore_detect,
     .open = agentcore_open,
     .refresh = aws_refresh,

@@ -9,19 +9,25 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define HELPER_STACK (64 * 1024)
+/* No shared recorder answers: record another way. */
+#define NO_SERVER (-EHOSTUNREACH)
 
 /* The process state of a vfork child lives in the TLS of the thread that
  * called vfork: that thread is suspended until the child execs and never
@@ -138,8 +144,9 @@ static void field_num(struct wbuf *w, char tag, long long v)
     field(w, tag, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
-static void send_request(struct wbuf *w, const struct kest_exec *ev,
-                         const char *op, const char *exec_hash, int err)
+static void send_request(struct wbuf *w, const struct kest_proc *proc,
+                         const struct kest_exec *ev, const char *op,
+                         const char *exec_hash, int err)
 {
     size_t i;
 
@@ -160,36 +167,48 @@ static void send_request(struct wbuf *w, const struct kest_exec *ev,
     for (i = 0; ev->envp != NULL && ev->envp[i] != NULL; i++) {
         field_str(w, 'e', ev->envp[i]);
     }
-    field_num(w, 'P', slot.proc.pid);
-    field_str(w, 'i', slot.proc.instance);
-    field_num(w, 'q', (long long)slot.proc.seq);
-    field_str(w, 'O', slot.proc.origin);
+    field_num(w, 'P', proc->pid);
+    field_str(w, 'i', proc->instance);
+    field_num(w, 'q', (long long)proc->seq);
+    field_str(w, 'O', proc->origin);
     field_str(w, 'h', exec_hash);
     field_num(w, 'n', err);
     flush(w);
 }
 
+static void reverse(char *a, char *end)
+{
+    while (a < --end) {
+        char t = *a;
+
+        *a++ = *end;
+        *end = t;
+    }
+}
+
 struct child_args {
-    int fd;
+    int fd;          /* the request's socket, or -1 for none */
+    const char *name; /* become the shared recorder by this name */
 };
 
 static int helper_child(void *arg)
 {
     struct child_args *a = arg;
-    char fdnum[16];
-    char *argv[] = {"kest-record", fdnum, NULL};
-    int n = a->fd, i = 0;
-    char rev[16];
+    char fdnum[16] = "-";
+    char *argv[] = {"kest-record", fdnum, (char *)a->name, NULL};
+    unsigned n = (unsigned)a->fd;
+    size_t i = 0;
 
-    do {
-        rev[i++] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n > 0);
-    for (n = 0; n < i; n++) {
-        fdnum[n] = rev[i - 1 - n];
+    /* The descriptor's number, by hand (no stdio here); none: "-". */
+    if (a->fd >= 0) {
+        do {
+            fdnum[i++] = (char)('0' + n % 10);
+            n /= 10;
+        } while (n > 0);
+        fdnum[i] = '\0';
+        reverse(fdnum, fdnum + i);
+        fcntl(a->fd, F_SETFD, 0);
     }
-    fdnum[i] = '\0';
-    fcntl(a->fd, F_SETFD, 0);
     syscall(SYS_execve, shim.helper, argv, shim.helper_env);
     syscall(SYS_exit, 127);
     return 127;
@@ -240,13 +259,18 @@ static int parse_reply(const char *r, size_t n, struct reply *out)
     p = p ? token(p, end, out->origin, sizeof(out->origin)) : NULL;
     p = p ? token(p, end, out->instance, sizeof(out->instance)) : NULL;
     p = p ? token(p, end, seq, sizeof(seq)) : NULL;
-    if (p == NULL || (strlen(out->hash) != 64 && strcmp(out->hash, "-")) ||
-        (strlen(out->origin) != 64 && strcmp(out->origin, "0")) ||
-        (strlen(out->instance) != 32 && strcmp(out->instance, "-"))) {
+    if (p == NULL ||
+        (strlen(out->hash) != 64 && strcmp(out->hash, "-") != 0) ||
+        (strlen(out->origin) != 64 && strcmp(out->origin, "0") != 0) ||
+        (strlen(out->instance) != 32 && strcmp(out->instance, "-") != 0)) {
         return -EPROTO;
     }
-    out->hash[0] = out->hash[0] == '-' ? '\0' : out->hash[0];
-    out->instance[0] = out->instance[0] == '-' ? '\0' : out->instance[0];
+    if (out->hash[0] == '-') {
+        out->hash[0] = '\0';
+    }
+    if (out->instance[0] == '-') {
+        out->instance[0] = '\0';
+    }
     out->rc = (int)strtol(num, NULL, 10);
     out->seq = strtoull(seq, NULL, 10);
     while (p < end && *p != '\n' && k + 1 < sizeof(out->reason)) {
@@ -287,12 +311,13 @@ static int read_reply(int fd, long deadline, struct reply *out)
     return parse_reply(r, n, out);
 }
 
-/* The child's process state moves on as kest-record reports it. */
-static int take_reply(const struct reply *rep, char hash[65])
+/* The process state moves on as kest-record reports it. */
+static int take_reply(struct kest_proc *proc, const struct reply *rep,
+                      char hash[65])
 {
-    memcpy(slot.proc.origin, rep->origin, sizeof(rep->origin));
-    memcpy(slot.proc.instance, rep->instance, sizeof(rep->instance));
-    slot.proc.seq = rep->seq;
+    memcpy(proc->origin, rep->origin, sizeof(rep->origin));
+    memcpy(proc->instance, rep->instance, sizeof(rep->instance));
+    proc->seq = rep->seq;
     memcpy(hash, rep->hash, sizeof(rep->hash));
     if (rep->rc >= 0 && hash[0] == '\0') {
         return -EPROTO;
@@ -326,12 +351,133 @@ static pid_t start_helper(struct child_args *a)
     return pid < 0 ? -EAGAIN : pid;
 }
 
-static int call_helper(const struct kest_exec *ev, const char *op,
-                       const char *exec_hash, int err, char hash[65],
-                       struct reply *rep)
+/* FNV-1a, two lanes with different offsets: a name, not a MAC (the
+ * server's uid is what is checked). */
+static void mix(uint64_t h[2], const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        h[0] = (h[0] ^ b[i]) * 0x100000001b3ull;
+        h[1] = (h[1] ^ b[i]) * 0x100000001b3ull;
+    }
+    h[1] ^= h[1] >> 29;
+}
+
+static bool relative(const char *name)
+{
+    size_t n = strlen(name);
+    size_t i;
+
+    for (i = 0; shim.helper_env[i] != NULL; i++) {
+        const char *e = shim.helper_env[i];
+
+        if (strncmp(e, name, n) == 0 && e[n] == '=' && e[n + 1] != '/') {
+            return true;
+        }
+    }
+    return false;
+}
+
+
+/* The shared recorder's name for this configuration, into out (64
+ * bytes): kest-record's file, the start-up settings, our effective uid,
+ * root directory and mount namespace (a chroot or another namespace
+ * sees other files). NULL when no recorder may be shared. */
+const char *shim_server_name(char out[64])
+{
+    uint64_t h[2] = {0xcbf29ce484222325ull, 0x84222325cbf29ce4ull};
+    char link[128];
+    struct stat st;
+    uid_t uid = geteuid();
+    ssize_t n;
+    size_t i;
+
+    /* A log or key named relative to the working directory is not
+     * shared: the recorder lives in "/". */
+    if (!shim.shared || shim.helper[0] == '\0' || relative("KEST_LOG") ||
+        relative("KEST_KEY") || stat(shim.helper, &st) < 0) {
+        return NULL;
+    }
+    mix(h, &st.st_dev, sizeof(st.st_dev));
+    mix(h, &st.st_ino, sizeof(st.st_ino));
+    mix(h, &st.st_mtim, sizeof(st.st_mtim));
+    for (i = 0; shim.helper_env[i] != NULL; i++) {
+        mix(h, shim.helper_env[i], strlen(shim.helper_env[i]) + 1);
+    }
+    if (stat("/", &st) < 0) {
+        return NULL;
+    }
+    mix(h, &st.st_dev, sizeof(st.st_dev));
+    mix(h, &st.st_ino, sizeof(st.st_ino));
+    /* The pid namespace too: the recorder checks each request's pid
+     * against the one the kernel reports in its own namespace. */
+    n = readlink("/proc/self/ns/mnt", link, sizeof(link));
+    if (n <= 0) {
+        return NULL;
+    }
+    mix(h, link, (size_t)n);
+    n = readlink("/proc/self/ns/pid", link, sizeof(link));
+    if (n <= 0) {
+        return NULL;
+    }
+    mix(h, link, (size_t)n);
+    /* "kest-UID-HASH", by hand: no stdio in a vfork child. */
+    memcpy(out, "kest-", 5);
+    n = 5;
+    do {
+        out[n++] = (char)('0' + uid % 10);
+        uid /= 10;
+    } while (uid > 0);
+    reverse(out + 5, out + n);
+    out[n++] = '-';
+    for (i = 0; i < 32; i++) {
+        out[n++] = "0123456789abcdef"[(h[i / 16] >> (60 - 4 * (i % 16))) &
+                                     15];
+    }
+    out[n] = '\0';
+    return out;
+}
+
+socklen_t shim_server_addr(struct sockaddr_un *a)
+{
+    char name[64];
+    size_t n;
+
+    if (shim_server_name(name) == NULL) {
+        return 0;
+    }
+    n = strlen(name);
+    memset(a, 0, sizeof(*a));
+    a->sun_family = AF_UNIX;
+    memcpy(a->sun_path + 1, name, n); /* abstract: sun_path[0] is 0 */
+    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+}
+
+/* Send the request on fd and read the answer, within the wait. */
+static int converse(int fd, const struct kest_proc *proc,
+                    const struct kest_exec *ev, const char *op,
+                    const char *exec_hash, int err, struct reply *rep)
+{
+    struct wbuf w;
+
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    w.fd = fd;
+    w.len = 0;
+    w.err = 0;
+    w.deadline_ms = now_ms() + shim.helper_wait_ms;
+    send_request(&w, proc, ev, op, exec_hash, err);
+    shutdown(fd, SHUT_WR);
+    return w.err < 0 ? w.err : read_reply(fd, w.deadline_ms, rep);
+}
+
+static int call_helper(struct kest_proc *proc, const struct kest_exec *ev,
+                       const char *op, const char *exec_hash, int err,
+                       char hash[65], struct reply *rep)
 {
     struct child_args a;
-    struct wbuf w;
+    char name[64];
     pid_t pid;
     int sv[2];
     int st;
@@ -344,41 +490,68 @@ static int call_helper(const struct kest_exec *ev, const char *op,
         return -errno;
     }
     a.fd = sv[1];
+    a.name = shim_server_name(name);
     pid = start_helper(&a);
     close(sv[1]);
     if (pid < 0) {
         close(sv[0]);
         return pid;
     }
-    fcntl(sv[0], F_SETFL, O_NONBLOCK);
-    w.fd = sv[0];
-    w.len = 0;
-    w.err = 0;
-    w.deadline_ms = now_ms() + shim.helper_wait_ms;
-    send_request(&w, ev, op, exec_hash, err);
-    shutdown(sv[0], SHUT_WR);
-    rc = w.err < 0 ? w.err : read_reply(sv[0], w.deadline_ms, rep);
+    rc = converse(sv[0], proc, ev, op, exec_hash, err, rep);
     close(sv[0]);
     if (rc == -ETIMEDOUT) {
         kill(pid, SIGKILL);
     }
     while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR) {
     }
-    return rc < 0 ? rc : take_reply(rep, hash);
+    return rc < 0 ? rc : take_reply(proc, rep, hash);
+}
+
+/* The shared recorder, if one of our own user listens under our name.
+ * Returns NO_SERVER when none does (the caller records another way). */
+static int call_server(struct kest_proc *proc, const struct kest_exec *ev,
+                       const char *op, const char *exec_hash, int err,
+                       char hash[65], struct reply *rep)
+{
+    struct sockaddr_un a;
+    struct ucred cred;
+    socklen_t cl = sizeof(cred);
+    socklen_t n = shim_server_addr(&a);
+    int fd, rc;
+
+    if (n == 0) {
+        return NO_SERVER;
+    }
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        return NO_SERVER;
+    }
+    /* Non-blocking: a full backlog means "record another way". The
+     * uid check keeps another user's squatter out. */
+    if (connect(fd, (struct sockaddr *)&a, n) < 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
+        cred.uid != geteuid()) {
+        close(fd);
+        return NO_SERVER;
+    }
+    rc = converse(fd, proc, ev, op, exec_hash, err, rep);
+    close(fd);
+    return rc < 0 ? rc : take_reply(proc, rep, hash);
 }
 
 /* Once per process, unless KEST_QUIET: the exec goes ahead unattested.
  * Same words as the in-process warning, from pieces (no stdio here). */
-static void warn(const char *api, int rc, const struct reply *rep)
+static void warn(bool *warned, const char *api, int rc,
+                 const struct reply *rep)
 {
     const char *parts[5] = {"kest: warning: ", api, " not attested: ",
                             rep->reason, "\n"};
     size_t i;
 
-    if (shim.quiet || slot.warned) {
+    if (shim.quiet || *warned) {
         return;
     }
-    slot.warned = true;
+    *warned = true;
     if (rep->reason[0] == '\0') {
         parts[3] = rc == -ETIMEDOUT ? "kest-record timed out"
                                     : "kest-record failed";
@@ -390,18 +563,91 @@ static void warn(const char *api, int rc, const struct reply *rep)
     }
 }
 
-int shim_helper_exec(const struct kest_exec *ev, shim_run_fn run,
-                     void *arg)
+struct remote {
+    struct kest_proc *proc;
+    bool *warned;
+    bool oneshot; /* no shared recorder: start kest-record for this one */
+};
+
+/* Threads of one process share its state (shim.proc), so their records
+ * go one at a time, as the engine's lock orders them in process. Never
+ * taken in a vfork child or a threaded fork's child (oneshot). */
+static pthread_mutex_t remote_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int remote_record(const struct remote *rm,
+                         const struct kest_exec *ev, const char *op,
+                         const char *exec_hash, int err, char hash[65],
+                         struct reply *rep, bool *served)
+{
+    int rc;
+
+    memset(rep, 0, sizeof(*rep));
+    if (!rm->oneshot) {
+        pthread_mutex_lock(&remote_mu);
+    }
+    rc = call_server(rm->proc, ev, op, exec_hash, err, hash, rep);
+    if (!rm->oneshot) {
+        pthread_mutex_unlock(&remote_mu);
+    }
+    *served = rc != NO_SERVER;
+    if (rc == NO_SERVER && rm->oneshot) {
+        memset(rep, 0, sizeof(*rep));
+        rc = call_helper(rm->proc, ev, op, exec_hash, err, hash, rep);
+    }
+    return rc;
+}
+
+/* Record ev elsewhere, run it, record a failure. NO_SERVER (nothing
+ * done) if rm allows only the shared recorder and none answers. */
+static int remote_exec(const struct remote *rm, const struct kest_exec *ev,
+                       shim_run_fn run, void *arg)
 {
     int saved = errno;
-    pid_t me = getpid();
     char restored[256];
     char scratch[SHIM_PATH_MAX * 2];
     char *envp[shim_env_count(ev->envp) + SHIM_STICKY_MAX + 2];
     struct kest_exec rec = *ev;
     struct reply rep;
     char hash[65];
+    bool served;
     int rc, r, err;
+
+    shim_env_restored(ev->envp, restored, sizeof(restored));
+    rec.restored = restored[0] ? restored : NULL;
+    rc = remote_record(rm, &rec, "exec", NULL, 0, hash, &rep, &served);
+    if (rc == NO_SERVER && !rm->oneshot) {
+        errno = saved;
+        return NO_SERVER;
+    }
+    shim_note_recorded(served);
+    if (rc != KEST_SIGNED) {
+        if (shim.fail_closed) {
+            shim_say("refused (KEST_FAIL=closed): ", ev->api, "");
+            errno = EACCES;
+            return -1;
+        }
+        warn(rm->warned, ev->api, rc, &rep);
+    }
+    shim_env_build(ev->envp, rc >= 0 ? hash : rm->proc->origin, envp,
+                   scratch, restored, sizeof(restored));
+    errno = saved;
+    r = run(ev, envp, arg);
+    err = errno;
+    if (r == -1 && rc >= 0) {
+        char h2[65];
+
+        (void)remote_record(rm, &rec, "exec_failed", hash, err, h2, &rep,
+                            &served);
+    }
+    errno = err;
+    return r;
+}
+
+int shim_helper_exec(const struct kest_exec *ev, shim_run_fn run,
+                     void *arg)
+{
+    pid_t me = getpid();
+    struct remote rm = {&slot.proc, &slot.warned, true};
 
     if (slot.pid != me) {
         slot.pid = me;
@@ -411,29 +657,31 @@ int shim_helper_exec(const struct kest_exec *ev, shim_run_fn run,
         slot.proc.instance[0] = '\0';
         slot.proc.seq = 0;
     }
-    shim_env_restored(ev->envp, restored, sizeof(restored));
-    rec.restored = restored[0] ? restored : NULL;
-    memset(&rep, 0, sizeof(rep));
-    rc = call_helper(&rec, "exec", NULL, 0, hash, &rep);
-    shim_note_recorded();
-    if (rc != KEST_SIGNED) {
-        if (shim.fail_closed) {
-            shim_say("refused (KEST_FAIL=closed): ", ev->api, "");
-            errno = EACCES;
-            return -1;
-        }
-        warn(ev->api, rc, &rep);
-    }
-    shim_env_build(ev->envp, rc >= 0 ? hash : slot.proc.origin, envp,
-                   scratch, restored, sizeof(restored));
-    errno = saved;
-    r = run(ev, envp, arg);
-    err = errno;
-    if (r == -1 && rc >= 0) {
-        char h2[65];
+    return remote_exec(&rm, ev, run, arg);
+}
 
-        (void)call_helper(&rec, "exec_failed", hash, err, h2, &rep);
-    }
-    errno = err;
+int shim_server_exec(const struct kest_exec *ev, shim_run_fn run,
+                     void *arg, bool *done)
+{
+    struct remote rm = {&shim.proc, &shim.warned, false};
+    int r = remote_exec(&rm, ev, run, arg);
+
+    *done = r != NO_SERVER;
     return r;
+}
+
+int shim_server_warm(bool start)
+{
+    struct kest_exec ev = {.api = "fork", .fd = -100};
+    struct reply rep;
+    char hash[65];
+    int rc;
+
+    memset(&rep, 0, sizeof(rep));
+    if (start) {
+        rc = call_helper(&shim.proc, &ev, "warm", NULL, 0, hash, &rep);
+        return rc < 0 ? rc : 0;
+    }
+    rc = call_server(&shim.proc, &ev, "warm", NULL, 0, hash, &rep);
+    return rc < 0 ? rc : 0;
 }

@@ -13,6 +13,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/single_threaded.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shim/symbols.h"
@@ -60,7 +61,9 @@ void shim_say(const char *a, const char *b, const char *c)
         if (k > sizeof(line) - 2 - n) {
             k = sizeof(line) - 2 - n;
         }
-        memcpy(line + n, parts[i], k);
+        if (k > 0) { /* memcpy from NULL is undefined, even for 0 bytes */
+            memcpy(line + n, parts[i], k);
+        }
         n += k;
     }
     line[n++] = '\n';
@@ -251,6 +254,21 @@ static void parse_parent(void)
     memcpy(shim.proc.origin, p, 65);
 }
 
+/* Providers that sign with a per-process session key cannot share a
+ * recorder (kest-record checks too; this spares it the start). */
+static bool shareable(void)
+{
+    const char *p = snap("KEST_PROVIDER");
+
+    if (p != NULL && *p != '\0') {
+        return strcmp(p, "static") == 0 || strcmp(p, "spire") == 0;
+    }
+    /* Auto-detection's order (providers/registry.c). */
+    return snap("SPIFFE_ENDPOINT_SOCKET") != NULL ||
+           (snap("KEST_AWS_KMS_KEY_ID") == NULL &&
+            snap("KEST_OIDC_TOKEN_FILE") == NULL);
+}
+
 /* kest-record may wait KEST_TIMEOUT_MS for the log lock before it
  * signs; give it that and a margin for start-up, identity and signing
  * (3000 is the engine's default timeout). */
@@ -267,19 +285,64 @@ static int helper_wait(void)
 
 static int load_core(void);
 
-void shim_note_recorded(void)
+void shim_note_recorded(bool shared)
 {
     if (shim.warm_flag != NULL) {
-        *shim.warm_flag = 1;
+        shim.warm_flag[0] = 1;
+        if (!shared) {
+            __atomic_fetch_add(&shim.warm_flag[1], 1, __ATOMIC_RELAXED);
+        }
+    }
+}
+
+static long mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A child has recorded. Have this process's start record made by the
+ * shared recorder (started if none is up, at most once a second: one
+ * may be on its way), so that later children name it as their parent
+ * and find the recorder warm. If three starts did not give one (an
+ * identity that cannot be shared), load the engine here instead, for
+ * later children to inherit. */
+static void warm_up(void)
+{
+    if (shim.shared) {
+        if (shim_server_warm(false) == 0) {
+            shim.attached = true;
+            return;
+        }
+        if (shim.spawns < 3) {
+            if (shim.spawns == 0 || mono_ms() - shim.spawned_ms >= 1000) {
+                shim.spawns++;
+                shim.spawned_ms = mono_ms();
+                shim.attached = shim_server_warm(true) == 0;
+            }
+            return;
+        }
+    }
+    if (!shim.warmed) {
+        shim.warmed = true;
+        shim.attached = true;
+        shim_busy++;
+        if (load_core() == 0 && core.warm != NULL) {
+            (void)core.warm(&shim.proc);
+        }
+        shim_busy--;
     }
 }
 
 /* Before fork, in the parent. A shell loop forks a child per command and
  * each child would load OpenSSL and the key anew. So: at the first fork
- * share a flag page with the children; once one of them has recorded,
- * load the engine and identity here, once, and every later child
- * inherits them. Only single-threaded parents (a threaded parent's
- * children record through kest-record anyway). */
+ * share a flag page with the children; once one of them has recorded
+ * by itself, start a shared recorder for the later ones (or load the
+ * engine and identity here, once, for them to inherit). Only
+ * single-threaded parents (a threaded parent's children record through
+ * kest-record anyway). */
 static void atfork_prepare(void)
 {
     int saved = errno;
@@ -294,13 +357,11 @@ static void atfork_prepare(void)
         page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         shim.warm_flag = page == MAP_FAILED ? NULL : page;
-    } else if (*shim.warm_flag && !shim.warmed) {
-        shim.warmed = true;
-        shim_busy++;
-        if (load_core() == 0 && core.warm != NULL) {
-            (void)core.warm(&shim.proc);
-        }
-        shim_busy--;
+    } else if (shim.warm_flag[0] &&
+               (!shim.attached || shim.warm_flag[1] != shim.seen_misses)) {
+        /* A child recorded; or one found no shared recorder since. */
+        shim.seen_misses = shim.warm_flag[1];
+        warm_up();
     }
     errno = saved;
 }
@@ -352,6 +413,7 @@ __attribute__((constructor)) void shim_init(void)
     shim.fail_closed = snap("KEST_FAIL") != NULL &&
                        strcmp(snap("KEST_FAIL"), "closed") == 0;
     shim.helper_wait_ms = helper_wait();
+    shim.shared = env_on("KEST_SHARED_RECORDER", true) && shareable();
     find_paths();
     parse_parent();
     __register_atfork(atfork_prepare, NULL, atfork_child, &__dso_handle);
@@ -398,6 +460,7 @@ static void load_core_once(void)
     *(void **)&core.exec = dlsym(h, "kest_engine_exec");
     *(void **)&core.warm = dlsym(h, "kest_engine_warm");
     *(void **)&core.call = dlsym(h, "kest_engine_call");
+    shim.core_pid = getpid();
     if (core.setup == NULL || core.failed == NULL || core.reason == NULL ||
         core.closed == NULL || core.exec == NULL) {
         core.exec = NULL;
@@ -457,7 +520,7 @@ static int exec_in_process(const struct kest_exec *ev, shim_run_fn run,
         shim_env_restored(ev->envp, restored, sizeof(restored));
         rec.restored = restored[0] ? restored : NULL;
         rc = core.exec(&shim.proc, &rec, hash);
-        shim_note_recorded();
+        shim_note_recorded(false);
         why = core.reason();
     }
     if (rc != KEST_SIGNED) {
@@ -517,6 +580,17 @@ int shim_exec(const struct kest_exec *ev, shim_run_fn run, void *arg)
     }
     if (unsafe_context()) {
         return shim_helper_exec(ev, run, arg);
+    }
+    /* A process that loaded the engine itself keeps using it; others
+     * (fork children above all) are cheaper served than signing in a
+     * copy-on-write image. */
+    if (shim.shared && shim.core_pid != getpid()) {
+        bool done;
+        int r = shim_server_exec(ev, run, arg, &done);
+
+        if (done) {
+            return r;
+        }
     }
     return exec_in_process(ev, run, arg, saved);
 }

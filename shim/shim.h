@@ -6,7 +6,9 @@
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 #include "core/engine.h"
 
@@ -50,9 +52,17 @@ struct shim_state {
     bool sticky;
     bool warned;
     pid_t pid;          /* whose memory this is; vfork children differ */
-    volatile int *warm_flag; /* shared with fork children: one recorded */
+    volatile int *warm_flag; /* shared with fork children: [0] one has
+                              * recorded, [1] records made without a
+                              * shared recorder */
     bool warmed;        /* the engine was loaded ahead of a fork */
     bool fork_unsafe;   /* fork child of a multithreaded parent */
+    bool shared;        /* a shared recorder may be used (see helper.c) */
+    pid_t core_pid;     /* the process that loaded libkest-core.so */
+    int spawns;         /* shared recorders this process started */
+    long spawned_ms;    /* when the last one was started */
+    int seen_misses;    /* warm page's miss count at the last look */
+    bool attached;      /* children can be served: start record made */
     int helper_wait_ms; /* how long kest-record may take to answer */
     char lib[SHIM_PATH_MAX];    /* this libkest.so */
     char core[SHIM_PATH_MAX];   /* libkest-core.so */
@@ -67,8 +77,9 @@ extern struct shim_real shim_real;
 
 /* Record ev, run it, record a failure. The one path every hook takes. */
 int shim_exec(const struct kest_exec *ev, shim_run_fn run, void *arg);
-/* Tell the forking parent that a child recorded (see atfork_prepare). */
-void shim_note_recorded(void);
+/* Tell the forking parent that a child recorded, and whether a shared
+ * recorder took it (see atfork_prepare). */
+void shim_note_recorded(bool shared);
 /* Make sure the constructor has run (hooks called before it). */
 void shim_init(void);
 /* Debug line to fd 2 when KEST_DEBUG is set; fixed text only. */
@@ -90,5 +101,18 @@ void shim_env_restored(char *const *envp, char *restored, size_t cap);
  * in-process could deadlock or corrupt the parent. No allocation. */
 int shim_helper_exec(const struct kest_exec *ev, shim_run_fn run,
                      void *arg);
-
+/* Record through the shared recorder (kest-record serving many
+ * processes of one configuration), run ev, record a failure. *done is
+ * false, and nothing was run, if no shared recorder answers. */
+int shim_server_exec(const struct kest_exec *ev, shim_run_fn run,
+                     void *arg, bool *done);
+/* Make this process ready for its children to use the shared recorder:
+ * with start, start one through kest-record first; without, only if
+ * one is up. A root process gets its start record from it. 0 when the
+ * recorder took the request, else -errno. */
+int shim_server_warm(bool start);
+/* The shared recorder's abstract name into out, or NULL if none may be
+ * used; its socket address into a (0 if none). No allocation. */
+const char *shim_server_name(char out[64]);
+socklen_t shim_server_addr(struct sockaddr_un *a);
 #endif

@@ -55,7 +55,7 @@ static int digest_fd(int fd, uint8_t md[32])
 
     chunk = malloc(1 << 16);
     if (ctx == NULL || chunk == NULL ||
-        EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        EVP_DigestInit_ex(ctx, record_sha256(), NULL) != 1) {
         rc = -ENOMEM;
         goto out;
     }

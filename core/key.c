@@ -18,6 +18,7 @@
 #include "core/b64.h"
 #include "core/jcs.h"
 #include "core/klog.h"
+#include "core/record.h"
 #include "core/secmem.h"
 
 #define KEY_FILE_MAX (64 * 1024)
@@ -491,7 +492,7 @@ int key_sign(const struct key *k, const void *msg, size_t n,
 {
     EVP_MD_CTX *ctx;
     EVP_PKEY_CTX *pctx = NULL;
-    const EVP_MD *md = k->type == KEY_ED25519 ? NULL : EVP_sha256();
+    const EVP_MD *md = k->type == KEY_ED25519 ? NULL : record_sha256();
     uint8_t tmp[1024];
     size_t len = sizeof(tmp);
     int rc = -EINVAL;
@@ -537,7 +538,7 @@ int key_verify(const struct key *k, const char *alg, const void *msg,
 {
     EVP_MD_CTX *ctx = NULL;
     EVP_PKEY_CTX *pctx = NULL;
-    const EVP_MD *md = k->type == KEY_ED25519 ? NULL : EVP_sha256();
+    const EVP_MD *md = k->type == KEY_ED25519 ? NULL : record_sha256();
     uint8_t *der = NULL;
     int derlen = 0;
     int rc;

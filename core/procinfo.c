@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,10 +106,49 @@ static json_t *other_ids(int32_t pid)
     return v;
 }
 
+/* This process's executable, read once per process image: it changes
+ * only by exec, which ends the image (a fork child reads its own). */
+static pthread_mutex_t exe_mu = PTHREAD_MUTEX_INITIALIZER;
+static pid_t exe_pid;
+static char exe_path[PATH_MAX + 1];
+static ssize_t exe_len = -1;
+
+static json_t *self_exe(void)
+{
+    pid_t me = getpid();
+    json_t *v;
+
+    pthread_mutex_lock(&exe_mu);
+    if (exe_pid != me) {
+        exe_len = readlink("/proc/self/exe", exe_path, sizeof(exe_path));
+        if (exe_len >= (ssize_t)sizeof(exe_path)) {
+            exe_len = -1;
+        }
+        exe_pid = me;
+    }
+    v = exe_len < 0 ? json_null()
+                    : bytes_to_json(exe_path, (size_t)exe_len);
+    pthread_mutex_unlock(&exe_mu);
+    return v;
+}
+
+/* getcwd is a plain system call; /proc/self/cwd a procfs walk. The
+ * link is still read when getcwd fails (a removed directory). */
+static json_t *self_cwd(void)
+{
+    char cwd[PATH_MAX + 1];
+
+    if (getcwd(cwd, sizeof(cwd)) != NULL && cwd[0] == '/') {
+        return bytes_to_json(cwd, strlen(cwd));
+    }
+    return procinfo_link((int32_t)getpid(), "cwd");
+}
+
 json_t *procinfo_json(int32_t pid, const char *instance)
 {
     json_t *v;
     json_t *ids;
+    bool self;
 
     if (pid == (int32_t)getpid()) {
         ids = json_pack("{s:i, s:I, s:I, s:I, s:I}", "ppid", (int)getppid(),
@@ -120,9 +161,11 @@ json_t *procinfo_json(int32_t pid, const char *instance)
     if (ids == NULL) {
         return NULL;
     }
+    self = pid == (int32_t)getpid();
     v = json_pack("{s:i, s:o, s:o, s:s}", "pid", (int)pid, "exe",
-                  procinfo_link(pid, "exe"), "cwd", procinfo_link(pid, "cwd"),
-                  "instance", instance);
+                  self ? self_exe() : procinfo_link(pid, "exe"), "cwd",
+                  self ? self_cwd() : procinfo_link(pid, "cwd"), "instance",
+                  instance);
     if (v != NULL && json_is_object(ids) && json_object_update(v, ids) < 0) {
         json_decref(v);
         v = NULL;

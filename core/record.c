@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -28,6 +29,20 @@ void record_hex(const uint8_t *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+static pthread_once_t sha_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha_fetched;
+
+static void sha_fetch(void)
+{
+    sha_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+const EVP_MD *record_sha256(void)
+{
+    pthread_once(&sha_once, sha_fetch);
+    return sha_fetched != NULL ? sha_fetched : EVP_sha256();
+}
+
 int record_hash_parts(const char *prot, size_t pn, const char *pay_b64,
                       size_t bn, const char *sig, size_t sn,
                       char out[RECORD_HASH_HEX])
@@ -39,7 +54,7 @@ int record_hash_parts(const char *prot, size_t pn, const char *pay_b64,
     if (ctx == NULL) {
         return -ENOMEM;
     }
-    ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+    ok = EVP_DigestInit_ex(ctx, record_sha256(), NULL) == 1 &&
          EVP_DigestUpdate(ctx, prot, pn) == 1 &&
          EVP_DigestUpdate(ctx, ".", 1) == 1 &&
          EVP_DigestUpdate(ctx, pay_b64, bn) == 1 &&
@@ -47,8 +62,10 @@ int record_hash_parts(const char *prot, size_t pn, const char *pay_b64,
          EVP_DigestUpdate(ctx, sig, sn) == 1 &&
          EVP_DigestFinal_ex(ctx, md, NULL) == 1;
     EVP_MD_CTX_free(ctx);
+    /* SHA-256 over memory fails only for want of resources (OpenSSL
+     * fetching the digest); -EINVAL is kept for malformed lines. */
     if (!ok) {
-        return -EINVAL;
+        return -ENOMEM;
     }
     record_hex(md, sizeof(md), out);
     return 0;
@@ -127,18 +144,23 @@ int record_line_hash(const char *line, size_t n, char out[RECORD_HASH_HEX])
     return rc;
 }
 
+/* The line and its hash. pb64 is the payload in base64url if the
+ * caller has it (the signing input holds it), else NULL. */
 static int assemble(const struct buf *pay, const struct buf *prot,
-                    const struct buf *sig, struct buf *line,
-                    char hash[RECORD_HASH_HEX])
+                    const char *pb64, size_t bn, const struct buf *sig,
+                    struct buf *line, char hash[RECORD_HASH_HEX])
 {
     struct buf pb;
-    int rc;
+    int rc = 0;
 
     buf_init(&pb);
-    rc = b64url_encode(&pb, pay->data, pay->len);
+    if (pb64 == NULL) {
+        rc = b64url_encode(&pb, pay->data, pay->len);
+        pb64 = (char *)pb.data;
+        bn = pb.len;
+    }
     if (rc == 0) {
-        rc = record_hash_parts((char *)prot->data, prot->len,
-                               (char *)pb.data, pb.len,
+        rc = record_hash_parts((char *)prot->data, prot->len, pb64, bn,
                                sig->len ? (char *)sig->data : "", sig->len,
                                hash);
     }
@@ -221,7 +243,8 @@ int record_seal(const struct ident *id, const json_t *payload,
         rc = b64url_encode(&sig, raw.data, raw.len);
     }
     if (rc == 0) {
-        rc = assemble(&pay, &prot, &sig, line, hash);
+        rc = assemble(&pay, &prot, (char *)input.data + prot.len + 1,
+                      input.len - prot.len - 1, &sig, line, hash);
     }
 out:
     json_decref(hdr);
@@ -248,7 +271,7 @@ int record_seal_unsigned(const json_t *payload, struct buf *line,
         rc = jcs_encode(&pay, payload);
     }
     if (rc == 0) {
-        rc = assemble(&pay, &prot, &sig, line, hash);
+        rc = assemble(&pay, &prot, NULL, 0, &sig, line, hash);
     }
     buf_cleanup(&pay);
     buf_cleanup(&prot);

@@ -13,7 +13,11 @@
 #define RECORD_HASH_HEX 65 /* 64 hex digits and a NUL */
 #define RECORD_SCHEMA "kest-c/1"
 
-/* Hash of the compact JWS prot "." payload_b64 "." sig. */
+/* SHA-256, fetched from OpenSSL once per process (an implicit fetch
+ * per digest costs a method-store lookup under a lock). */
+const struct evp_md_st *record_sha256(void);
+/* Hash of the compact JWS prot "." payload_b64 "." sig; -ENOMEM if
+ * OpenSSL cannot make it. */
 KEST_WUR int record_hash_parts(const char *prot, size_t pn,
                                const char *pay_b64, size_t bn,
                                const char *sig, size_t sn,

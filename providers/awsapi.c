@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/x509.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 
 #include "core/b64.h"
 #include "core/klog.h"
+#include "core/secmem.h"
 #include "providers/http.h"
 #include "providers/sigv4.h"
 
@@ -27,6 +31,7 @@
 
 static int read_small(const char *path, char **out);
 
+/* A secret that passed through the heap (a reply, a request body). */
 static void free_secret(char **s)
 {
     if (*s != NULL) {
@@ -34,6 +39,13 @@ static void free_secret(char **s)
         free(*s);
         *s = NULL;
     }
+}
+
+/* A secret we read or keep: those live in secmem. */
+static void free_secmem(char **s)
+{
+    secmem_free(*s);
+    *s = NULL;
 }
 
 bool awsapi_have_credentials(const struct config_aws *c)
@@ -78,51 +90,215 @@ static int form_put(struct buf *b, const char *name, const char *v)
 }
 
 /* The text of the first <tag> element; AWS values kest reads (ARNs,
- * key ids, base64) carry no markup, so any '&' or '<' is refused. */
-static int xml_text(const struct buf *body, const char *tag, char **out)
+ * key ids, base64) carry no markup, so any '&' or '<' is refused, and
+ * no NUL, which would cut the value short (an empty ARN, say). */
+static int xml_text(const char *s, size_t n, const char *tag, char **out)
 {
     char open[64], close[64];
-    const char *s = (const char *)body->data;
     const char *a, *e;
 
     *out = NULL;
     snprintf(open, sizeof(open), "<%s>", tag);
     snprintf(close, sizeof(close), "</%s>", tag);
-    a = memmem(s, body->len, open, strlen(open));
+    /* An empty reply arrives as (NULL, 0), which memmem must not see. */
+    a = n > 0 ? memmem(s, n, open, strlen(open)) : NULL;
     if (a == NULL) {
         return -EBADMSG;
     }
     a += strlen(open);
-    e = memmem(a, body->len - (size_t)(a - s), close, strlen(close));
+    e = memmem(a, n - (size_t)(a - s), close, strlen(close));
     if (e == NULL || e == a || memchr(a, '&', (size_t)(e - a)) ||
-        memchr(a, '<', (size_t)(e - a))) {
+        memchr(a, '<', (size_t)(e - a)) ||
+        memchr(a, '\0', (size_t)(e - a))) {
         return -EBADMSG;
     }
     *out = strndup(a, (size_t)(e - a));
     return *out ? 0 : -ENOMEM;
 }
 
+void awsapi_parse_error(const char *body, size_t n, char *code,
+                        size_t cap)
+{
+    const char *t;
+    char *x = NULL;
+    json_t *j;
+
+    code[0] = '\0';
+    if (xml_text(body, n, "Code", &x) == 0) {
+        snprintf(code, cap, "%s", x);
+        free(x);
+    } else if ((j = json_loadb(body, n, 0, NULL)) != NULL) {
+        t = json_string_value(json_object_get(j, "__type"));
+        snprintf(code, cap, "%s", t ? t : "");
+        json_decref(j);
+    }
+}
+
+/* A string member of a JSON object, copied; NULL if absent or not a
+ * string. */
+static int json_dup(const json_t *j, const char *name, char **out)
+{
+    const char *v = json_string_value(json_object_get(j, name));
+
+    *out = v ? strdup(v) : NULL;
+    return v == NULL || *out != NULL ? 0 : -ENOMEM;
+}
+
+int awsapi_parse_caller(const char *body, size_t n, char **arn,
+                        char **account)
+{
+    int rc;
+
+    if (account != NULL) {
+        *account = NULL;
+    }
+    rc = xml_text(body, n, "Arn", arn);
+    if (rc == 0 && account != NULL) {
+        rc = xml_text(body, n, "Account", account);
+    }
+    if (rc < 0) {
+        free(*arn);
+        *arn = NULL;
+    }
+    return rc;
+}
+
+void awsapi_creds_cleanup(struct awsapi_creds *c)
+{
+    free(c->id);
+    free_secret(&c->secret);
+    free_secret(&c->token);
+    free(c->expiration);
+    memset(c, 0, sizeof(*c));
+}
+
+int awsapi_parse_web_identity(const char *body, size_t n,
+                              struct awsapi_creds *c)
+{
+    int rc = -EBADMSG;
+
+    memset(c, 0, sizeof(*c));
+    if (xml_text(body, n, "AccessKeyId", &c->id) < 0 ||
+        xml_text(body, n, "SecretAccessKey", &c->secret) < 0 ||
+        xml_text(body, n, "SessionToken", &c->token) < 0) {
+        goto out;
+    }
+    /* Optional: without it the credentials are never renewed. */
+    (void)xml_text(body, n, "Expiration", &c->expiration);
+    rc = 0;
+out:
+    if (rc < 0) {
+        awsapi_creds_cleanup(c);
+    }
+    return rc;
+}
+
+int awsapi_parse_container(const char *body, size_t n,
+                           struct awsapi_creds *c)
+{
+    json_t *j = json_loadb(body, n, 0, NULL);
+    int rc;
+
+    memset(c, 0, sizeof(*c));
+    rc = json_dup(j, "AccessKeyId", &c->id);
+    if (rc == 0) {
+        rc = json_dup(j, "SecretAccessKey", &c->secret);
+    }
+    if (rc == 0) {
+        rc = json_dup(j, "Token", &c->token);
+    }
+    if (rc == 0) {
+        rc = json_dup(j, "Expiration", &c->expiration);
+    }
+    if (rc == 0 && (c->id == NULL || c->secret == NULL)) {
+        rc = -EBADMSG;
+    }
+    if (rc < 0) {
+        awsapi_creds_cleanup(c);
+    }
+    json_decref(j);
+    return rc;
+}
+
+int awsapi_parse_expiry(const char *iso, int64_t *when)
+{
+    struct tm tm;
+
+    memset(&tm, 0, sizeof(tm));
+    *when = 0;
+    if (strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm) == NULL) {
+        return -EBADMSG;
+    }
+    *when = (int64_t)timegm(&tm);
+    return 0;
+}
+
+int awsapi_parse_workload_token(const char *body, size_t n, char **token)
+{
+    json_t *j = json_loadb(body, n, 0, NULL);
+    const char *t;
+
+    t = json_string_value(json_object_get(j, "workloadAccessToken"));
+    *token = t && *t ? strdup(t) : NULL;
+    json_decref(j);
+    return *token ? 0 : -EBADMSG;
+}
+
+int awsapi_parse_kms(const char *body, size_t n, const char *field,
+                     struct buf *out)
+{
+    json_t *j = json_loadb(body, n, 0, NULL);
+    const char *v = json_string_value(json_object_get(j, field));
+    int rc = v ? b64std_decode(out, v, strlen(v)) : -EBADMSG;
+
+    json_decref(j);
+    return rc;
+}
+
+/* KMS returns an X9.62 DER signature; JWS ES256 wants raw r||s. */
+int awsapi_parse_signature(const uint8_t *der, size_t n, struct buf *sig)
+{
+    const unsigned char *p = der;
+    ECDSA_SIG *s = d2i_ECDSA_SIG(NULL, &p, (long)n);
+    unsigned char raw[64];
+    int rc = -EBADMSG;
+
+    if (s != NULL && p == der + n &&
+        BN_bn2binpad(ECDSA_SIG_get0_r(s), raw, 32) == 32 &&
+        BN_bn2binpad(ECDSA_SIG_get0_s(s), raw + 32, 32) == 32) {
+        rc = buf_append(sig, raw, sizeof(raw));
+    }
+    if (rc == -EBADMSG) {
+        klog_error("aws", "KMS signature is not a P-256 DER signature");
+    }
+    ECDSA_SIG_free(s);
+    return rc;
+}
+
+int awsapi_parse_public_key(const uint8_t *spki, size_t n,
+                            struct key **out)
+{
+    const unsigned char *p = spki;
+    EVP_PKEY *pk = d2i_PUBKEY(NULL, &p, (long)n);
+    int rc;
+
+    *out = NULL;
+    rc = pk ? key_from_pkey(pk, out) : -EBADMSG;
+    EVP_PKEY_free(pk);
+    return rc;
+}
+
 /* AWS errors: XML <Code> (STS) or JSON __type (KMS); 403 and
  * AccessDenied mean refused. */
 static int check_status(const struct http_resp *r, const char *what)
 {
-    char code[128] = "";
-    char *x = NULL;
-    json_t *j;
+    char code[128];
 
     if (r->status == 200) {
         return 0;
     }
-    if (xml_text(&r->body, "Code", &x) == 0) {
-        snprintf(code, sizeof(code), "%s", x);
-        free(x);
-    } else if ((j = json_loadb((const char *)r->body.data, r->body.len, 0,
-                               NULL)) != NULL) {
-        const char *t = json_string_value(json_object_get(j, "__type"));
-
-        snprintf(code, sizeof(code), "%s", t ? t : "");
-        json_decref(j);
-    }
+    awsapi_parse_error((const char *)r->body.data, r->body.len, code,
+                       sizeof(code));
     klog_error("aws", "%s: HTTP %ld %s", what, r->status,
                code[0] ? code : "(no error code)");
     if (r->status == 403 || r->status == 401 ||
@@ -273,10 +449,8 @@ int awsapi_caller(const struct awsapi *a, char **arn, char **account)
     rc = aws_post(a, a->sts_url, "sts", STS_FORM, NULL,
                   "Action=GetCallerIdentity&Version=2011-06-15", &resp);
     if (rc == 0) {
-        rc = xml_text(&resp.body, "Arn", arn);
-    }
-    if (rc == 0 && account != NULL) {
-        rc = xml_text(&resp.body, "Account", account);
+        rc = awsapi_parse_caller((const char *)resp.body.data,
+                                 resp.body.len, arn, account);
     }
     if (rc == -EBADMSG) {
         klog_error("aws", "GetCallerIdentity: no Arn or Account in the "
@@ -323,8 +497,6 @@ int awsapi_workload_token(const struct awsapi *a, const char *workload,
     struct http_resp resp;
     const char *op = NULL;
     char *body = NULL, *url = NULL, *user_token = NULL;
-    json_t *j = NULL;
-    const char *t;
     int rc = 0;
 
     *token = NULL;
@@ -350,14 +522,10 @@ int awsapi_workload_token(const struct awsapi *a, const char *workload,
                       body, &resp);
     }
     if (rc == 0) {
-        j = json_loadb((const char *)resp.body.data, resp.body.len, 0,
-                       NULL);
-        t = json_string_value(json_object_get(j, "workloadAccessToken"));
-        *token = t && *t ? strdup(t) : NULL;
-        rc = *token ? 0 : -EBADMSG;
+        rc = awsapi_parse_workload_token((const char *)resp.body.data,
+                                         resp.body.len, token);
     }
-    json_decref(j);
-    free_secret(&user_token);
+    free_secmem(&user_token);
     free_secret(&body);
     free(url);
     buf_wipe(&resp.body);
@@ -370,8 +538,6 @@ static int kms_call(const struct awsapi *a, const char *target,
                     json_t *req, const char *field, struct buf *out)
 {
     struct http_resp resp;
-    const char *v;
-    json_t *j = NULL;
     char *body = json_dumps(req, JSON_COMPACT);
     int rc = body ? 0 : -ENOMEM;
 
@@ -380,16 +546,13 @@ static int kms_call(const struct awsapi *a, const char *target,
         rc = aws_post(a, a->kms_url, "kms", KMS_JSON, target, body, &resp);
     }
     if (rc == 0) {
-        j = json_loadb((const char *)resp.body.data, resp.body.len, 0,
-                       NULL);
-        v = json_string_value(json_object_get(j, field));
-        rc = v ? b64std_decode(out, v, strlen(v)) : -EBADMSG;
+        rc = awsapi_parse_kms((const char *)resp.body.data, resp.body.len,
+                              field, out);
         if (rc < 0) {
             klog_error("aws", "%s: no usable %s in the reply", target,
                        field);
         }
     }
-    json_decref(j);
     free(body);
     http_resp_cleanup(&resp);
     return rc;
@@ -429,10 +592,11 @@ int awsapi_kms_public_key(const struct awsapi *a, const char *key_id,
     return rc;
 }
 
-/* A small file read whole (a token); trailing white space removed. */
+/* A small file read whole (a token) into secmem; trailing white space
+ * removed. */
 static int read_small(const char *path, char **out)
 {
-    char *t = calloc(1, AWS_TOKEN_MAX + 1);
+    char *t = secmem_alloc(AWS_TOKEN_MAX + 1);
     ssize_t got = -1;
     size_t len = 0;
     int fd, rc = 0;
@@ -457,7 +621,7 @@ static int read_small(const char *path, char **out)
     }
     if (rc < 0) {
         klog_error("aws", "%s: %s", path, strerror(-rc));
-        free_secret(&t);
+        free_secmem(&t);
     }
     *out = t;
     return rc;
@@ -469,19 +633,19 @@ static int adopt_creds(struct awsapi *a, const char *id, const char *secret,
                        const char *token)
 {
     char *i = id ? strdup(id) : NULL;
-    char *k = secret ? strdup(secret) : NULL;
-    char *t = token ? strdup(token) : NULL;
+    char *k = secmem_strdup(secret);
+    char *t = secmem_strdup(token);
 
     if (i == NULL || k == NULL || (token != NULL && t == NULL)) {
         klog_error("aws", "%s credentials incomplete", a->source);
         free(i);
-        free_secret(&k);
-        free_secret(&t);
+        free_secmem(&k);
+        free_secmem(&t);
         return -EBADMSG;
     }
     free(a->access_key);
-    free_secret(&a->secret_key);
-    free_secret(&a->session_token);
+    free_secmem(&a->secret_key);
+    free_secmem(&a->session_token);
     a->access_key = i;
     a->secret_key = k;
     a->session_token = t;
@@ -492,13 +656,8 @@ static int adopt_creds(struct awsapi *a, const char *id, const char *secret,
  * absent: never renewed. */
 static void set_expiry(struct awsapi *a, const char *iso)
 {
-    struct tm tm;
-    const char *end;
-
-    memset(&tm, 0, sizeof(tm));
-    end = iso ? strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-    a->expires = end ? (int64_t)timegm(&tm) : 0;
-    if (iso != NULL && end == NULL) {
+    a->expires = 0;
+    if (iso != NULL && awsapi_parse_expiry(iso, &a->expires) < 0) {
         klog_info("aws", "credential expiration '%s' not understood; "
                   "they will not be renewed", iso);
     }
@@ -529,7 +688,7 @@ static int web_identity_body(const struct config_aws *c, struct buf *b)
     if (rc == 0) {
         rc = buf_putc(b, '\0');
     }
-    free_secret(&tok);
+    free_secmem(&tok);
     return rc;
 }
 
@@ -539,7 +698,7 @@ static int creds_web_identity(struct awsapi *a, const struct config_aws *c)
 {
     static const char *const hdrs[] = {"Content-Type: " STS_FORM,
                                        "Expect:", NULL};
-    char *id = NULL, *secret = NULL, *token = NULL, *exp = NULL;
+    struct awsapi_creds cr = {NULL, NULL, NULL, NULL};
     struct http_resp resp;
     struct buf body;
     int rc;
@@ -552,47 +711,53 @@ static int creds_web_identity(struct awsapi *a, const struct config_aws *c)
         rc = do_http(a, a->sts_url, hdrs, (const char *)body.data, &resp,
                      "AssumeRoleWithWebIdentity");
     }
-    if (rc == 0 && (xml_text(&resp.body, "AccessKeyId", &id) < 0 ||
-                    xml_text(&resp.body, "SecretAccessKey", &secret) < 0 ||
-                    xml_text(&resp.body, "SessionToken", &token) < 0)) {
-        rc = -EBADMSG;
+    if (rc == 0) {
+        rc = awsapi_parse_web_identity((const char *)resp.body.data,
+                                       resp.body.len, &cr);
     }
     if (rc == 0) {
-        rc = adopt_creds(a, id, secret, token);
+        rc = adopt_creds(a, cr.id, cr.secret, cr.token);
     }
     if (rc == 0) {
-        set_expiry(a, xml_text(&resp.body, "Expiration", &exp) == 0 ? exp
-                                                                     : NULL);
+        set_expiry(a, cr.expiration);
     }
-    free(exp);
-    free(id);
-    free_secret(&secret);
-    free_secret(&token);
+    awsapi_creds_cleanup(&cr);
     buf_wipe(&body);
     buf_wipe(&resp.body);
     http_resp_cleanup(&resp);
     return rc;
 }
 
+/* The Authorization header line, in secmem (*line stays NULL without a
+ * token). */
 static int container_auth(const struct config_aws *c, char **line)
 {
+    static const char name[] = "Authorization: ";
     char *tok = NULL;
+    size_t n;
     int rc = 0;
 
     *line = NULL;
     if (c->container_token_file != NULL) {
         rc = read_small(c->container_token_file, &tok);
     } else if (c->container_token != NULL) {
-        tok = strdup(c->container_token);
+        tok = secmem_strdup(c->container_token);
         rc = tok ? 0 : -ENOMEM;
     }
-    if (rc == 0 && tok != NULL &&
-        (strpbrk(tok, "\r\n") != NULL ||
-         asprintf(line, "Authorization: %s", tok) < 0)) {
-        *line = NULL;
+    if (rc == 0 && tok != NULL && strpbrk(tok, "\r\n") != NULL) {
         rc = -EINVAL;
     }
-    free_secret(&tok);
+    if (rc == 0 && tok != NULL) {
+        n = strlen(tok);
+        *line = secmem_alloc(sizeof(name) + n);
+        if (*line == NULL) {
+            rc = -ENOMEM;
+        } else {
+            memcpy(*line, name, sizeof(name) - 1);
+            memcpy(*line + sizeof(name) - 1, tok, n);
+        }
+    }
+    free_secmem(&tok);
     return rc;
 }
 
@@ -629,9 +794,9 @@ static bool container_url_ok(const char *url)
 static int creds_container(struct awsapi *a, const struct config_aws *c)
 {
     const char *hdrs[2] = {NULL, NULL};
+    struct awsapi_creds cr = {NULL, NULL, NULL, NULL};
     char *url = NULL, *authline = NULL;
     struct http_resp resp;
-    json_t *j = NULL;
     int rc;
 
     a->source = "container";
@@ -654,18 +819,20 @@ static int creds_container(struct awsapi *a, const struct config_aws *c)
         rc = do_http(a, url, hdrs, NULL, &resp, "container credentials");
     }
     if (rc == 0) {
-        j = json_loadb((const char *)resp.body.data, resp.body.len, 0,
-                       NULL);
-        rc = adopt_creds(
-            a, json_string_value(json_object_get(j, "AccessKeyId")),
-            json_string_value(json_object_get(j, "SecretAccessKey")),
-            json_string_value(json_object_get(j, "Token")));
+        rc = awsapi_parse_container((const char *)resp.body.data,
+                                    resp.body.len, &cr);
+        if (rc == -EBADMSG) {
+            klog_error("aws", "%s credentials incomplete", a->source);
+        }
     }
     if (rc == 0) {
-        set_expiry(a, json_string_value(json_object_get(j, "Expiration")));
+        rc = adopt_creds(a, cr.id, cr.secret, cr.token);
     }
-    json_decref(j);
-    free_secret(&authline);
+    if (rc == 0) {
+        set_expiry(a, cr.expiration);
+    }
+    awsapi_creds_cleanup(&cr);
+    free_secmem(&authline);
     free(url);
     buf_wipe(&resp.body);
     http_resp_cleanup(&resp);
@@ -703,7 +870,7 @@ static void source_free(struct config_aws *c)
     free(c->role_session_name);
     free(c->container_full_uri);
     free(c->container_relative_uri);
-    free_secret(&c->container_token);
+    free_secmem(&c->container_token);
     free(c->container_token_file);
     free(c);
 }
@@ -730,7 +897,9 @@ static int source_copy(struct awsapi *a, const struct config_aws *c)
         s->container_full_uri = dup_or_null(c->container_full_uri, &failed);
         s->container_relative_uri = dup_or_null(c->container_relative_uri,
                                                 &failed);
-        s->container_token = dup_or_null(c->container_token, &failed);
+        s->container_token = secmem_strdup(c->container_token);
+        failed = failed ||
+                 (c->container_token != NULL && s->container_token == NULL);
         s->container_token_file = dup_or_null(c->container_token_file,
                                               &failed);
     }
@@ -796,8 +965,8 @@ int awsapi_init(struct awsapi *a, const struct config_aws *c,
 void awsapi_cleanup(struct awsapi *a)
 {
     free(a->access_key);
-    free_secret(&a->secret_key);
-    free_secret(&a->session_token);
+    free_secmem(&a->secret_key);
+    free_secmem(&a->session_token);
     free(a->region);
     free(a->sts_url);
     free(a->kms_url);

@@ -234,7 +234,8 @@ int http_header(const struct http_resp *r, const char *name, char *out,
                 size_t cap)
 {
     const char *p = (const char *)r->headers.data;
-    const char *end = p + r->headers.len;
+    /* No headers at all leave data NULL, where even +0 is undefined. */
+    const char *end = p ? p + r->headers.len : NULL;
     size_t n = strlen(name);
     int rc = -ENOENT;
 

@@ -7,7 +7,9 @@
 void pb_reader_init(struct pb_reader *r, const void *msg, size_t n)
 {
     r->p = msg;
-    r->end = r->p + n;
+    /* An empty message may come as (NULL, 0), where even +0 is
+     * undefined. */
+    r->end = msg ? r->p + n : r->p;
 }
 
 static int varint(struct pb_reader *r, uint64_t *v)

@@ -114,18 +114,23 @@ static uint32_t be32(const uint8_t *p)
            (uint32_t)p[2] << 8 | p[3];
 }
 
+bool wlapi_frame_complete(const uint8_t *body, size_t n)
+{
+    if (n < 5) {
+        return false;
+    }
+    return be32(body + 1) > WLAPI_MAX_MSG ||
+           n >= 5 + (size_t)be32(body + 1);
+}
+
 /* Stop a stream once one whole message (or an oversized length) is in. */
 static bool one_frame(const struct buf *b, void *ctx)
 {
     (void)ctx;
-    if (b->len < 5) {
-        return false;
-    }
-    return be32(b->data + 1) > WLAPI_MAX_MSG ||
-           b->len >= 5 + (size_t)be32(b->data + 1);
+    return wlapi_frame_complete(b->data, b->len);
 }
 
-static int grpc_status(const struct http_resp *r, const char *method)
+int wlapi_parse_status(const struct http_resp *r, const char *method)
 {
     char st[16];
     char msg[256];
@@ -151,32 +156,31 @@ static int grpc_status(const struct http_resp *r, const char *method)
     }
 }
 
-static int take_frame(const struct http_resp *r, const char *method,
+int wlapi_parse_frame(const uint8_t *body, size_t n, const char *method,
                       struct buf *msg)
 {
-    const struct buf *b = &r->body;
     uint32_t len;
 
-    if (b->len < 5) {
+    if (n < 5) {
         klog_error("spire", "%s: no response message", method);
         return -EPROTO;
     }
-    len = be32(b->data + 1);
+    len = be32(body + 1);
     if (len > WLAPI_MAX_MSG) {
         klog_error("spire", "%s: message of %u bytes exceeds 4 MiB", method,
                    len);
         return -EMSGSIZE;
     }
-    if (b->data[0] != 0) {
+    if (body[0] != 0) {
         klog_error("spire", "%s: compressed message refused", method);
         return -EPROTO;
     }
-    if (b->len < 5 + (size_t)len) {
+    if (n < 5 + (size_t)len) {
         klog_error("spire", "%s: truncated message", method);
         return -EPROTO;
     }
     msg->len = 0;
-    return buf_append(msg, b->data + 5, len);
+    return buf_append(msg, body + 5, len);
 }
 
 int wlapi_call(const struct wlapi_addr *a, const char *method,
@@ -231,9 +235,9 @@ int wlapi_call(const struct wlapi_addr *a, const char *method,
         rc = -EPROTO;
         goto out;
     }
-    rc = grpc_status(&rs, method);
+    rc = wlapi_parse_status(&rs, method);
     if (rc == 0) {
-        rc = take_frame(&rs, method, msg);
+        rc = wlapi_parse_frame(rs.body.data, rs.body.len, method, msg);
     }
 out:
     buf_cleanup(&frame);
@@ -334,12 +338,37 @@ int wlapi_fetch_x509(const struct wlapi_addr *a, const char *want,
     return rc;
 }
 
+/* JWTSVIDResponse: the token (field 2) of the first svids entry
+ * (field 1) that has one. */
+int wlapi_parse_jwt(const uint8_t *msg, size_t n, char **token)
+{
+    struct pb_reader r, s;
+    struct pb_field f, g;
+
+    *token = NULL;
+    pb_reader_init(&r, msg, n);
+    while (*token == NULL && pb_next(&r, &f) > 0) {
+        if (f.num != 1 || f.wire != 2) {
+            continue;
+        }
+        pb_reader_init(&s, f.data, f.len);
+        while (*token == NULL && pb_next(&s, &g) > 0) {
+            if (g.num == 2 && g.wire == 2) {
+                *token = strndup((const char *)g.data, g.len);
+            }
+        }
+    }
+    if (*token == NULL) {
+        klog_error("spire", "FetchJWTSVID: no JWT-SVID in the response");
+        return -EPROTO;
+    }
+    return 0;
+}
+
 int wlapi_fetch_jwt(const struct wlapi_addr *a, const char *audience,
                     const char *want, int timeout_ms, char **token)
 {
     struct buf req, msg;
-    struct pb_reader r, s;
-    struct pb_field f, g;
     int rc;
 
     *token = NULL;
@@ -352,21 +381,8 @@ int wlapi_fetch_jwt(const struct wlapi_addr *a, const char *audience,
     if (rc == 0) {
         rc = wlapi_call(a, "FetchJWTSVID", &req, false, timeout_ms, &msg);
     }
-    pb_reader_init(&r, msg.data, rc == 0 ? msg.len : 0);
-    while (rc == 0 && *token == NULL && pb_next(&r, &f) > 0) {
-        if (f.num != 1 || f.wire != 2) {
-            continue;
-        }
-        pb_reader_init(&s, f.data, f.len);
-        while (*token == NULL && pb_next(&s, &g) > 0) {
-            if (g.num == 2 && g.wire == 2) {
-                *token = strndup((const char *)g.data, g.len);
-            }
-        }
-    }
-    if (rc == 0 && *token == NULL) {
-        klog_error("spire", "FetchJWTSVID: no JWT-SVID in the response");
-        rc = -EPROTO;
+    if (rc == 0) {
+        rc = wlapi_parse_jwt(msg.data, msg.len, token);
     }
     buf_cleanup(&req);
     buf_wipe(&msg);
@@ -417,21 +433,15 @@ static int add_jwks(const uint8_t *p, size_t n, json_t *keys)
     return rc;
 }
 
-int wlapi_fetch_bundles(const struct wlapi_addr *a, bool jwt,
-                        int timeout_ms, struct buf *out)
+int wlapi_parse_bundles(const uint8_t *msg, size_t n, bool jwt,
+                        struct buf *out)
 {
-    struct buf req, msg;
     struct pb_reader r, e;
     struct pb_field f, g;
     json_t *keys = json_array();
-    int rc;
+    int rc = keys ? 0 : -ENOMEM;
 
-    buf_init(&req);
-    buf_init(&msg);
-    rc = keys ? wlapi_call(a, jwt ? "FetchJWTBundles" : "FetchX509Bundles",
-                           &req, true, timeout_ms, &msg)
-              : -ENOMEM;
-    pb_reader_init(&r, msg.data, rc == 0 ? msg.len : 0);
+    pb_reader_init(&r, msg, n);
     /* JWTBundlesResponse.bundles is field 1, X509BundlesResponse's 2. */
     while (rc == 0 && (rc = pb_next(&r, &f)) > 0) {
         if (f.wire != 2 || f.num != (jwt ? 1u : 2u)) {
@@ -459,6 +469,22 @@ int wlapi_fetch_bundles(const struct wlapi_addr *a, bool jwt,
         json_decref(doc);
     }
     json_decref(keys);
+    return rc;
+}
+
+int wlapi_fetch_bundles(const struct wlapi_addr *a, bool jwt,
+                        int timeout_ms, struct buf *out)
+{
+    struct buf req, msg;
+    int rc;
+
+    buf_init(&req);
+    buf_init(&msg);
+    rc = wlapi_call(a, jwt ? "FetchJWTBundles" : "FetchX509Bundles", &req,
+                    true, timeout_ms, &msg);
+    if (rc == 0) {
+        rc = wlapi_parse_bundles(msg.data, msg.len, jwt, out);
+    }
     buf_cleanup(&msg);
     return rc;
 }

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "core/klog.h"
+#include "core/secmem.h"
 
 static const char usage[] =
     "usage: kest COMMAND [OPTIONS]\n"
@@ -75,6 +76,8 @@ int main(int argc, char **argv)
         {"enable", cmd_enable},
         {"disable", cmd_disable},
     };
+
+    secmem_crypto_allow(); /* our own process: keys in the secure heap */
     size_t i;
 
     if (argc < 2 || strcmp(argv[1], "-h") == 0 ||

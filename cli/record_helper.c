@@ -370,6 +370,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "kest-record: started by libkest.so only\n");
         return 2;
     }
+    kest_engine_own_process();
     /* libkest.so starts us with every signal blocked. */
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);

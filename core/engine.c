@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/procinfo.h"
 #include "core/record.h"
+#include "core/secmem.h"
 
 static pthread_mutex_t engine_mu = PTHREAD_MUTEX_INITIALIZER;
 static int engine_state; /* 0 unset, 1 ready, <0 setup error */
@@ -419,6 +420,11 @@ KEST_API int kest_engine_warm(struct kest_proc *p)
     }
     pthread_mutex_unlock(&engine_mu);
     return rc;
+}
+
+KEST_API void kest_engine_own_process(void)
+{
+    secmem_crypto_allow();
 }
 
 KEST_API int kest_engine_shareable(void)

@@ -52,6 +52,9 @@ KEST_API int kest_engine_exec_failed(struct kest_proc *p,
  * for a root process, write its start record now, so that children
  * inherit both. Called by the shim in a parent whose children record. */
 KEST_API int kest_engine_warm(struct kest_proc *p);
+/* The caller is a kest program (kest-record), not a host program:
+ * OpenSSL's secure heap may be started for the keys. Before setup. */
+KEST_API void kest_engine_own_process(void);
 /* Open the identity; 1 if one recorder process may sign for many
  * processes with it (no per-process session key), 0 if not, or -errno
  * (the reason is set). */

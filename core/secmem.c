@@ -103,6 +103,17 @@ void secmem_free(void *p)
     munmap(m, len);
 }
 
+/* Set by kest's own programs (the kest command, kest-record). Inside a
+ * host program the secure heap is not started: OpenSSL allows one per
+ * process, so the host could no longer start its own, and OpenSSL
+ * aborts the process if setting one up runs out of memory. */
+static bool crypto_allowed;
+
+void secmem_crypto_allow(void)
+{
+    crypto_allowed = true;
+}
+
 static void crypto_start(void)
 {
     /* A host program sharing our libcrypto may run one already: then
@@ -110,7 +121,7 @@ static void crypto_start(void)
      * host that starts its own after us is refused; see
      * docs/THREAT-MODEL.md.) 2 means mlock was refused: the arena is
      * still left out of core dumps. */
-    if (!CRYPTO_secure_malloc_initialized()) {
+    if (crypto_allowed && !CRYPTO_secure_malloc_initialized()) {
         (void)CRYPTO_secure_malloc_init(SECMEM_CRYPTO_HEAP,
                                         SECMEM_CRYPTO_MIN);
     }

@@ -23,11 +23,14 @@ void secmem_free(void *p);
 /* Usable bytes of p's allocation (at least what was asked for). */
 size_t secmem_size(const void *p);
 
+/* Called first by kest's own programs, never inside a host program:
+ * permits secmem_crypto_init to start OpenSSL's secure heap. */
+void secmem_crypto_allow(void);
 /* Start OpenSSL's secure heap (64 KiB), from which it allocates the
  * private parts of the keys it parses or makes, so that those are left
- * out of core dumps too. Done once per process, and only if nobody (a
- * host program sharing our libcrypto) did; a refused mlock is
- * tolerated. True if a secure heap is in use. */
+ * out of core dumps too. Done once per process, only if allowed (see
+ * secmem_crypto_allow) and nobody did; a refused mlock is tolerated.
+ * True if a secure heap is in use. */
 bool secmem_crypto_init(void);
 
 #endif

@@ -566,14 +566,17 @@ static void warn(bool *warned, const char *api, int rc,
 struct remote {
     struct kest_proc *proc;
     bool *warned;
-    bool oneshot; /* no shared recorder: start kest-record for this one */
+    bool locked;   /* proc is the process's own, shared by its threads */
+    bool fallback; /* nothing written: let the caller record in process */
 };
 
 /* Threads of one process share its state (shim.proc), so their records
  * go one at a time, as the engine's lock orders them in process. Never
- * taken in a vfork child or a threaded fork's child (oneshot). */
+ * taken in a vfork child or a threaded fork's child. */
 static pthread_mutex_t remote_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* The shared recorder if one answers, else a kest-record started for
+ * this record (which stays on as the shared recorder). */
 static int remote_record(const struct remote *rm,
                          const struct kest_exec *ev, const char *op,
                          const char *exec_hash, int err, char hash[65],
@@ -582,23 +585,23 @@ static int remote_record(const struct remote *rm,
     int rc;
 
     memset(rep, 0, sizeof(*rep));
-    if (!rm->oneshot) {
+    if (rm->locked) {
         pthread_mutex_lock(&remote_mu);
     }
     rc = call_server(rm->proc, ev, op, exec_hash, err, hash, rep);
-    if (!rm->oneshot) {
-        pthread_mutex_unlock(&remote_mu);
-    }
     *served = rc != NO_SERVER;
-    if (rc == NO_SERVER && rm->oneshot) {
+    if (rc == NO_SERVER) {
         memset(rep, 0, sizeof(*rep));
         rc = call_helper(rm->proc, ev, op, exec_hash, err, hash, rep);
+    }
+    if (rm->locked) {
+        pthread_mutex_unlock(&remote_mu);
     }
     return rc;
 }
 
 /* Record ev elsewhere, run it, record a failure. NO_SERVER (nothing
- * done) if rm allows only the shared recorder and none answers. */
+ * done) if rm allows a fallback and no record could be written. */
 static int remote_exec(const struct remote *rm, const struct kest_exec *ev,
                        shim_run_fn run, void *arg)
 {
@@ -615,7 +618,7 @@ static int remote_exec(const struct remote *rm, const struct kest_exec *ev,
     shim_env_restored(ev->envp, restored, sizeof(restored));
     rec.restored = restored[0] ? restored : NULL;
     rc = remote_record(rm, &rec, "exec", NULL, 0, hash, &rep, &served);
-    if (rc == NO_SERVER && !rm->oneshot) {
+    if (rc < 0 && rm->fallback) {
         errno = saved;
         return NO_SERVER;
     }
@@ -647,7 +650,7 @@ int shim_helper_exec(const struct kest_exec *ev, shim_run_fn run,
                      void *arg)
 {
     pid_t me = getpid();
-    struct remote rm = {&slot.proc, &slot.warned, true};
+    struct remote rm = {&slot.proc, &slot.warned, false, false};
 
     if (slot.pid != me) {
         slot.pid = me;
@@ -663,7 +666,7 @@ int shim_helper_exec(const struct kest_exec *ev, shim_run_fn run,
 int shim_server_exec(const struct kest_exec *ev, shim_run_fn run,
                      void *arg, bool *done)
 {
-    struct remote rm = {&shim.proc, &shim.warned, false};
+    struct remote rm = {&shim.proc, &shim.warned, true, true};
     int r = remote_exec(&rm, ev, run, arg);
 
     *done = r != NO_SERVER;

@@ -581,9 +581,10 @@ int shim_exec(const struct kest_exec *ev, shim_run_fn run, void *arg)
     if (unsafe_context()) {
         return shim_helper_exec(ev, run, arg);
     }
-    /* A process that loaded the engine itself keeps using it; others
-     * (fork children above all) are cheaper served than signing in a
-     * copy-on-write image. */
+    /* The shared recorder signs, so the key never enters the host's
+     * memory and fork children do not sign in a copy-on-write image.
+     * A process that loaded the engine itself (the recorder could not
+     * be reached) keeps using it. */
     if (shim.shared && shim.core_pid != getpid()) {
         bool done;
         int r = shim_server_exec(ev, run, arg, &done);

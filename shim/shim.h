@@ -102,8 +102,9 @@ void shim_env_restored(char *const *envp, char *restored, size_t cap);
 int shim_helper_exec(const struct kest_exec *ev, shim_run_fn run,
                      void *arg);
 /* Record through the shared recorder (kest-record serving many
- * processes of one configuration), run ev, record a failure. *done is
- * false, and nothing was run, if no shared recorder answers. */
+ * processes of one configuration; started if none answers), run ev,
+ * record a failure. *done is false, and nothing was run, if no record
+ * could be written that way (the caller records in process). */
 int shim_server_exec(const struct kest_exec *ev, shim_run_fn run,
                      void *arg, bool *done);
 /* Make this process ready for its children to use the shared recorder:

@@ -314,10 +314,13 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("secmem");
+    Suite *s;
     SRunner *sr;
     TCase *tc;
     int failed;
+
+    secmem_crypto_allow(); /* as kest's own programs do */
+    s = suite_create("secmem");
 
     tc = tcase_create("secmem_alloc");
     tcase_add_loop_test(tc, test_secmem_alloc_dontdump, 0, NELEM(sizes));

@@ -49,11 +49,27 @@ wait $pid 2>/dev/null
 under /bin/true
 check_not "idle processes: no log written" test -e "$LOG"
 
-# The same check sees the libraries once the process has recorded.
+# A process that recorded through the shared recorder maps none of
+# them either: the key and OpenSSL stay out of the host.
 background "$TOOLS/run_posix_spawn" /bin/sleep 30
+for _ in $(seq 100); do
+    [ -s "$LOG" ] && break
+    sleep 0.05
+done
+maps=$(grep -e libkest -e libcrypto -e libjansson "/proc/$pid/maps")
+check "recording process: it recorded" test -s "$LOG"
+for lib in libkest-core libcrypto libjansson; do
+    check_not "recording process (shared recorder): no $lib mapped" \
+        grep -q $lib <<<"$maps"
+done
+kill $(ps -o pid= --ppid $pid)
+wait $pid
+
+# The same check sees the libraries in a process that recorded itself.
+KEST_SHARED_RECORDER=0 background "$TOOLS/run_posix_spawn" /bin/sleep 30
 maps=$(maps_of $pid libkest-core)
 for lib in libkest-core libcrypto libjansson; do
-    check "recording process: $lib mapped" grep -q $lib <<<"$maps"
+    check "recording in process: $lib mapped" grep -q $lib <<<"$maps"
 done
 kill $(ps -o pid= --ppid $pid)
 wait $pid

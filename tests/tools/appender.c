@@ -56,6 +56,7 @@ int main(int argc, char **argv)
     unsigned long i;
     int rc;
 
+    kest_engine_own_process(); /* a stand-in for kest-record */
     if (argc != 2 || parse_count(argv[1], &n) < 0) {
         fputs("usage: appender N\n", stderr);
         return 2;

@@ -46,6 +46,12 @@ $((small_bytes / 1024))), $(mb "$big_kb") on $(mb $((big_bytes / 1024)))"
 check "both logs verify" same "0 0" "$small_rc $big_rc"
 check "peak RSS on the 4x log below 1.5x + 8 MB ($small_kb, $big_kb KiB)" \
     test "$big_kb" -lt $((small_kb * 3 / 2 + 8192))
-check "peak RSS below the big log's size (it is not read whole)" \
-    test "$big_kb" -lt $((big_bytes / 1024))
+# ASan's quarantine and shadow pages (hundreds of MB) are no part of
+# kest's own footprint: the absolute bound holds for normal builds only.
+if ldd "$KEST" 2>/dev/null | grep -q libasan; then
+    echo "# SKIP absolute bound: $KEST is built with AddressSanitizer"
+else
+    check "peak RSS below the big log's size (it is not read whole)" \
+        test "$big_kb" -lt $((big_bytes / 1024))
+fi
 finish

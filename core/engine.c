@@ -19,6 +19,8 @@
 #include "core/config.h"
 #include "core/execinfo.h"
 #include "core/ident.h"
+#include "core/jcs.h"
+#include "core/jw.h"
 #include "core/klog.h"
 #include "core/log.h"
 #include "core/procinfo.h"
@@ -153,42 +155,102 @@ static int new_instance(struct kest_proc *p)
     return 0;
 }
 
-/* Fields every record carries; log_prev and seq are added under the log
- * lock by seal(). */
-static json_t *base_payload(const struct kest_proc *p, const char *op,
-                            const char *principal, const char *provider)
+/* A payload being written: every member but log_prev and seq, which
+ * seal() adds under the log lock. */
+struct payload {
+    struct jw w;
+    struct jw_obj o;
+    const char *op;
+};
+
+static const char *principal_of(void);
+static const char *provider_of(void);
+
+/* The identity block: provider and principal, and what the provider
+ * adds (describe). */
+static int identity_member(struct jw_obj *o)
+{
+    json_t *ident;
+    struct jw_obj id;
+    int rc;
+
+    if (engine_id.ops == NULL || engine_id.ops->describe == NULL) {
+        jw_obj_begin(&id, o->w);
+        jw_str(&id, "principal", principal_of());
+        jw_str(&id, "provider", provider_of());
+        jw_obj_into(&id, o, "identity");
+        return 0;
+    }
+    ident = json_pack("{s:s, s:s}", "principal", principal_of(), "provider",
+                      provider_of());
+    if (ident == NULL) {
+        return -ENOMEM;
+    }
+    rc = engine_id.ops->describe(engine_id.state, ident);
+    if (rc == 0) {
+        jw_json(o, "identity", ident);
+    }
+    json_decref(ident);
+    return rc;
+}
+
+/* Fields every record carries. With describe, the identity block holds
+ * the provider's own fields (only signed records have them). */
+static int payload_begin(struct payload *pl, const struct kest_proc *p,
+                         const char *op, bool describe)
 {
     struct timespec ts;
+    struct jw_obj sub;
     char uuid[37];
     char ns[24];
-    json_t *proc;
-    json_t *pl;
+    int rc;
 
-    if (record_uuid7(uuid) < 0) {
-        return NULL;
+    jw_init(&pl->w);
+    jw_obj_begin(&pl->o, &pl->w);
+    pl->op = op;
+    rc = record_uuid7(uuid);
+    if (rc < 0) {
+        return rc;
     }
     clock_gettime(CLOCK_REALTIME, &ts);
     snprintf(ns, sizeof(ns), "%lld%09ld", (long long)ts.tv_sec, ts.tv_nsec);
-    proc = procinfo_json(p->pid, p->instance);
-    if (proc == NULL) {
-        return NULL;
+    jw_str(&pl->o, "schema_version", RECORD_SCHEMA);
+    jw_obj_begin(&sub, &pl->w);
+    jw_str(&sub, "name", "kest-c");
+    jw_str(&sub, "version", KEST_VERSION);
+    jw_obj_into(&sub, &pl->o, "runtime");
+    jw_str(&pl->o, "entry_id", uuid);
+    jw_str(&pl->o, "operation", op);
+    jw_int(&pl->o, "timestamp_ms",
+           (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    jw_str(&pl->o, "timestamp_ns", ns);
+    jw_arr_begin(&pl->o, "parent_ids");
+    jw_arr_str(&pl->o, p->origin);
+    jw_arr_end(&pl->o);
+    jw_obj_begin(&sub, &pl->w);
+    jw_str(&sub, "principal", principal_of());
+    jw_obj_into(&sub, &pl->o, "labels");
+    if (describe) {
+        rc = identity_member(&pl->o);
+    } else {
+        jw_obj_begin(&sub, &pl->w);
+        jw_str(&sub, "principal", principal_of());
+        jw_str(&sub, "provider", provider_of());
+        jw_obj_into(&sub, &pl->o, "identity");
     }
-    pl = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:I, s:s, s:[s],"
-                   " s:{s:s}, s:{s:s, s:s}, s:o}",
-                   "schema_version", RECORD_SCHEMA,
-                   "runtime", "name", "kest-c", "version", KEST_VERSION,
-                   "entry_id", uuid, "operation", op,
-                   "timestamp_ms", (json_int_t)ts.tv_sec * 1000 +
-                                       ts.tv_nsec / 1000000,
-                   "timestamp_ns", ns, "parent_ids", p->origin,
-                   "labels", "principal", principal,
-                   "identity", "provider", provider, "principal", principal,
-                   "process", proc);
-    return pl;
+    if (rc == 0) {
+        rc = procinfo_write(&pl->o, "process", p->pid, p->instance);
+    }
+    return rc < 0 ? rc : pl->w.err;
+}
+
+static void payload_cleanup(struct payload *pl)
+{
+    jw_cleanup(&pl->w);
 }
 
 struct seal_ctx {
-    json_t *payload;
+    struct payload *pl;
     struct kest_proc *p;
     bool sign;
 };
@@ -197,29 +259,31 @@ static int seal(void *arg, const char *prev, struct buf *line,
                 char hash[RECORD_HASH_HEX])
 {
     struct seal_ctx *c = arg;
+    struct buf pay;
+    int rc;
 
-    if (json_object_set_new(c->payload, "log_prev", json_string(prev)) ||
-        json_object_set_new(c->payload, "seq",
-                            json_integer((json_int_t)c->p->seq + 1))) {
-        return -ENOMEM;
+    buf_init(&pay);
+    jw_str(&c->pl->o, "log_prev", prev);
+    jw_int(&c->pl->o, "seq", (long long)c->p->seq + 1);
+    rc = jw_obj_end(&c->pl->o, &pay);
+    if (rc == 0) {
+        rc = c->sign ? record_seal_canon(&engine_id, &pay, line, hash)
+                     : record_seal_canon_unsigned(&pay, line, hash);
     }
-    if (!c->sign) {
-        return record_seal_unsigned(c->payload, line, hash);
-    }
-    return record_seal(&engine_id, c->payload, line, hash);
+    buf_cleanup(&pay);
+    return rc;
 }
 
-static int append(struct kest_proc *p, json_t *payload, bool sign,
+static int append(struct kest_proc *p, struct payload *pl, bool sign,
                   char hash[RECORD_HASH_HEX])
 {
-    struct seal_ctx c = {payload, p, sign};
+    struct seal_ctx c = {pl, p, sign};
     int rc;
 
     rc = log_append(&engine_log, seal, &c, hash);
     if (rc == 0) {
         p->seq++;
-        klog_trace("log", "appended %s seq %llu %.12s",
-                   json_string_value(json_object_get(payload, "operation")),
+        klog_trace("log", "appended %s seq %llu %.12s", pl->op,
                    (unsigned long long)p->seq, hash);
     }
     return rc;
@@ -249,51 +313,51 @@ static const char *provider_of(void)
     return engine_id.ops ? engine_id.ops->name : "none";
 }
 
-static int describe(json_t *payload)
+/* Canonical text of a jansson value, for the operation blocks that are
+ * built as trees (start, exec_failed, call). NULL v: out of memory. */
+static int canon_of(json_t *v, struct buf *out)
 {
-    json_t *ident = json_object_get(payload, "identity");
+    int rc = v != NULL ? jcs_encode(out, v) : -ENOMEM;
 
-    if (engine_id.ops == NULL || engine_id.ops->describe == NULL) {
-        return 0;
-    }
-    return engine_id.ops->describe(engine_id.state, ident);
+    json_decref(v);
+    return rc;
 }
 
 /* A root process gets a start record, which becomes its origin. */
 static int ensure_start(struct kest_proc *p)
 {
     char hash[RECORD_HASH_HEX];
-    json_t *pl;
+    struct payload pl;
+    struct buf cmd;
     int rc;
 
     if (strcmp(p->origin, "0") != 0) {
         return 0;
     }
-    pl = base_payload(p, "start", principal_of(), provider_of());
-    if (pl == NULL) {
-        return -ENOMEM;
-    }
-    rc = describe(pl);
-    if (rc == 0 &&
-        json_object_set_new(pl, "start", procinfo_cmdline(p->pid)) < 0) {
-        rc = -ENOMEM;
+    buf_init(&cmd);
+    rc = payload_begin(&pl, p, "start", true);
+    if (rc == 0) {
+        rc = canon_of(procinfo_cmdline(p->pid), &cmd);
     }
     if (rc == 0) {
-        rc = append(p, pl, true, hash);
+        jw_raw(&pl.o, "start", cmd.data, cmd.len);
+        rc = append(p, &pl, true, hash);
     }
     if (rc == 0) {
         memcpy(p->origin, hash, RECORD_HASH_HEX);
     }
-    json_decref(pl);
+    payload_cleanup(&pl);
+    buf_cleanup(&cmd);
     return rc;
 }
 
-static int signed_record(struct kest_proc *p, const char *op, json_t *body,
-                         char hash[RECORD_HASH_HEX])
+static int signed_record(struct kest_proc *p, const char *op,
+                         const struct buf *body, char hash[RECORD_HASH_HEX])
 {
-    json_t *pl = NULL;
+    struct payload pl;
     int rc;
 
+    jw_init(&pl.w);
     rc = ensure_identity();
     if (rc < 0) {
         set_reason(rc, "identity");
@@ -304,54 +368,47 @@ static int signed_record(struct kest_proc *p, const char *op, json_t *body,
         set_reason(rc, "start record");
         goto out;
     }
-    pl = base_payload(p, op, principal_of(), provider_of());
-    rc = pl ? describe(pl) : -ENOMEM;
-    if (rc == 0 && json_object_set(pl, op, body) < 0) {
-        rc = -ENOMEM;
-    }
+    rc = payload_begin(&pl, p, op, true);
     if (rc == 0) {
-        rc = append(p, pl, true, hash);
+        jw_raw(&pl.o, op, body->data, body->len);
+        rc = append(p, &pl, true, hash);
     }
     if (rc < 0) {
         set_reason(rc, "record");
     }
 out:
-    json_decref(pl);
+    payload_cleanup(&pl);
     return rc;
 }
 
 /* Evidence that a record could not be signed: unsigned, alg "none". */
-static int gap_record(struct kest_proc *p, const char *op, json_t *body,
-                      char hash[RECORD_HASH_HEX])
+static int gap_record(struct kest_proc *p, const char *op,
+                      const struct buf *body, char hash[RECORD_HASH_HEX])
 {
-    json_t *pl;
-    json_t *gap;
-    int rc = -ENOMEM;
+    struct payload pl;
+    struct jw_obj gap;
+    int rc;
 
-    pl = base_payload(p, "gap", principal_of(), provider_of());
-    gap = json_pack("{s:s, s:s, s:s, s:O}", "reason", engine_reason,
-                    "event", op, "action",
-                    engine_cfg.fail_closed ? "refused" : "allowed",
-                    op, body);
-    if (pl != NULL && gap != NULL &&
-        json_object_set_new(pl, "gap", gap) == 0) {
-        gap = NULL;
-        rc = append(p, pl, false, hash);
+    rc = payload_begin(&pl, p, "gap", false);
+    if (rc == 0) {
+        jw_obj_begin(&gap, &pl.w);
+        jw_str(&gap, "reason", engine_reason);
+        jw_str(&gap, "event", op);
+        jw_str(&gap, "action", engine_cfg.fail_closed ? "refused" : "allowed");
+        jw_raw(&gap, op, body->data, body->len);
+        jw_obj_into(&gap, &pl.o, "gap");
+        rc = append(p, &pl, false, hash);
     }
-    json_decref(gap);
-    json_decref(pl);
+    payload_cleanup(&pl);
     return rc;
 }
 
-static int record(struct kest_proc *p, const char *op, json_t *body,
+/* Record operation op whose block is body (canonical text; consumed). */
+static int record(struct kest_proc *p, const char *op, struct buf *body,
                   char hash[RECORD_HASH_HEX])
 {
     int rc;
 
-    if (body == NULL) {
-        snprintf(engine_reason, sizeof(engine_reason), "out of memory");
-        return -ENOMEM;
-    }
     engine_reason[0] = '\0';
     pthread_mutex_lock(&engine_mu);
     if (engine_state <= 0) {
@@ -368,26 +425,44 @@ static int record(struct kest_proc *p, const char *op, json_t *body,
     }
 out:
     pthread_mutex_unlock(&engine_mu);
-    json_decref(body);
+    buf_cleanup(body);
     return rc;
+}
+
+/* The same, for a block built as a tree (NULL: out of memory). */
+static int record_json(struct kest_proc *p, const char *op, json_t *body,
+                       char hash[RECORD_HASH_HEX])
+{
+    struct buf b;
+
+    buf_init(&b);
+    if (canon_of(body, &b) < 0) {
+        buf_cleanup(&b);
+        snprintf(engine_reason, sizeof(engine_reason), "out of memory");
+        return -ENOMEM;
+    }
+    return record(p, op, &b, hash);
 }
 
 KEST_API int kest_engine_exec(struct kest_proc *p, const struct kest_exec *e,
                               char hash[65])
 {
-    json_t *body = NULL;
+    struct buf body;
+    int rc = 0;
 
+    buf_init(&body);
     if (engine_state > 0) {
-        body = execinfo_json(e, p->pid, &engine_cfg);
+        rc = execinfo_body(e, p->pid, &engine_cfg, &body);
+    } else {
+        rc = buf_puts(&body, "{}");
     }
-    if (body == NULL && engine_state > 0) {
-        snprintf(engine_reason, sizeof(engine_reason), "out of memory");
-        return -ENOMEM;
+    if (rc < 0) {
+        buf_cleanup(&body);
+        snprintf(engine_reason, sizeof(engine_reason), "%s",
+                 rc == -ENOMEM ? "out of memory" : "exec event not UTF-8");
+        return rc;
     }
-    if (body == NULL) {
-        body = json_object();
-    }
-    return record(p, "exec", body, hash);
+    return record(p, "exec", &body, hash);
 }
 
 KEST_API int kest_engine_exec_failed(struct kest_proc *p,
@@ -395,12 +470,12 @@ KEST_API int kest_engine_exec_failed(struct kest_proc *p,
                                      char hash[65])
 {
     const char *name = strerrorname_np(err);
-    json_t *body;
 
-    body = json_pack("{s:i, s:s, s:s, s:s}", "errno", err, "error",
-                     name ? name : "", "message", strerror(err), "exec",
-                     exec_hash);
-    return record(p, "exec_failed", body, hash);
+    return record_json(p, "exec_failed",
+                       json_pack("{s:i, s:s, s:s, s:s}", "errno", err,
+                                 "error", name ? name : "", "message",
+                                 strerror(err), "exec", exec_hash),
+                       hash);
 }
 
 KEST_API int kest_engine_warm(struct kest_proc *p)
@@ -463,5 +538,5 @@ KEST_API int kest_engine_call(struct kest_proc *p, const char *symbol,
     }
     body = json_pack("{s:s, s:s, s:s, s:s}", "symbol", symbol, "object",
                      object ? object : "", "mode", mode, "method", method);
-    return record(p, "call", body, hash);
+    return record_json(p, "call", body, hash);
 }

@@ -16,6 +16,7 @@
 
 #include "core/buf.h"
 #include "core/bytes.h"
+#include "core/jw.h"
 #include "core/procinfo.h"
 #include "core/record.h"
 
@@ -192,21 +193,20 @@ static int target_path(const struct kest_exec *e, int32_t pid,
     return buf_printf(out, "%s%s", link, e->path);
 }
 
-/* The target's SHA-256 as a JSON string; null when hashing is off or
- * the file cannot be read; NULL when out of memory. st is the file's
- * stat: a file hashed before is not opened again. */
-static json_t *target_hash(const char *real, const struct stat *st,
-                           bool on)
+/* The target's SHA-256 into hex: 1, or 0 when hashing is off or the
+ * file cannot be read, or -ENOMEM. st is the file's stat: a file
+ * hashed before is not opened again. */
+static int target_hash(const char *real, const struct stat *st, bool on,
+                       char hex[65])
 {
-    char hex[65];
     int fd;
     int rc;
 
     if (!on) {
-        return json_null();
+        return 0;
     }
     if (cache_find(st, hex)) {
-        return json_string(hex);
+        return 1;
     }
     fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     rc = fd < 0 ? -errno : execinfo_hash_fd(fd, hex);
@@ -214,9 +214,9 @@ static json_t *target_hash(const char *real, const struct stat *st,
         close(fd);
     }
     if (rc == -ENOMEM) {
-        return NULL;
+        return rc;
     }
-    return rc == 0 ? json_string(hex) : json_null();
+    return rc == 0 ? 1 : 0;
 }
 
 /* realpath() reads every component's link; a program run again and
@@ -289,13 +289,12 @@ static int resolve(const char *path, char real[PATH_MAX], struct stat *st)
     return 0;
 }
 
-static int add_target(json_t *o, const struct kest_exec *e, int32_t pid,
-                      const struct config *cfg)
+static int add_target(struct jw_obj *o, const struct kest_exec *e,
+                      int32_t pid, const struct config *cfg)
 {
     char real[PATH_MAX];
+    char hex[65];
     struct stat st;
-    json_t *resolved;
-    json_t *sha;
     struct buf t;
     int rc;
 
@@ -309,81 +308,86 @@ static int add_target(json_t *o, const struct kest_exec *e, int32_t pid,
         goto out;
     }
     /* A target that cannot be resolved is recorded as null. */
-    resolved = rc < 0 ? json_null() : bytes_to_json(real, strlen(real));
-    sha = rc < 0 ? json_null() : target_hash(real, &st, cfg->hash_exe);
-    rc = -ENOMEM;
-    if (json_object_set_new(o, "resolved", resolved) < 0) {
-        json_decref(sha);
+    if (rc < 0) {
+        jw_null(o, "resolved");
+        jw_null(o, "sha256");
+        rc = 0;
         goto out;
     }
-    if (json_object_set_new(o, "sha256", sha) == 0) {
-        rc = 0;
+    jw_bytes(o, "resolved", real, strlen(real));
+    rc = target_hash(real, &st, cfg->hash_exe, hex);
+    if (rc == 1) {
+        jw_strn(o, "sha256", hex, 64);
+    } else if (rc == 0) {
+        jw_null(o, "sha256");
     }
+    rc = rc < 0 ? rc : 0;
 out:
     buf_cleanup(&t);
     return rc;
 }
 
-static json_t *strv_json(char *const *v)
+static void strv(struct jw_obj *o, const char *name, char *const *v)
 {
-    json_t *arr = json_array();
     size_t i;
 
-    for (i = 0; arr != NULL && v != NULL && v[i] != NULL; i++) {
-        if (json_array_append_new(arr, bytes_to_json(v[i], strlen(v[i])))) {
-            json_decref(arr);
-            return NULL;
-        }
+    if (v == NULL) {
+        jw_null(o, name);
+        return;
     }
-    return arr;
+    jw_arr_begin(o, name);
+    for (i = 0; v[i] != NULL; i++) {
+        jw_arr_bytes(o, v[i], strlen(v[i]));
+    }
+    jw_arr_end(o);
 }
 
 /* NAME=VALUE for allowed names, NAME alone otherwise. */
-static json_t *env_json(char *const *envp, const struct config *cfg)
+static void env(struct jw_obj *o, char *const *envp,
+                const struct config *cfg)
 {
-    json_t *arr = json_array();
     size_t i;
 
-    for (i = 0; arr != NULL && envp != NULL && envp[i] != NULL; i++) {
+    jw_arr_begin(o, "env");
+    for (i = 0; envp != NULL && envp[i] != NULL; i++) {
         const char *eq = strchr(envp[i], '=');
         size_t n = eq ? (size_t)(eq - envp[i]) : strlen(envp[i]);
 
-        if (!config_list_has(cfg->env_allow, envp[i], n)) {
-            n = strlen(envp[i]) > n ? n : strlen(envp[i]);
-        } else {
+        if (config_list_has(cfg->env_allow, envp[i], n)) {
             n = strlen(envp[i]);
         }
-        if (json_array_append_new(arr, bytes_to_json(envp[i], n))) {
-            json_decref(arr);
-            return NULL;
-        }
+        jw_arr_bytes(o, envp[i], n);
     }
-    return arr;
+    jw_arr_end(o);
 }
 
-json_t *execinfo_json(const struct kest_exec *e, int32_t pid,
-                      const struct config *cfg)
+int execinfo_body(const struct kest_exec *e, int32_t pid,
+                  const struct config *cfg, struct buf *out)
 {
-    json_t *o;
+    struct jw w;
+    struct jw_obj o;
+    int rc;
 
-    o = json_pack("{s:s, s:o, s:o, s:o}", "api", e->api, "path",
-                  e->path ? bytes_to_json(e->path, strlen(e->path))
-                          : json_null(),
-                  "argv", strv_json(e->argv), "env",
-                  env_json(e->envp, cfg));
-    if (o == NULL) {
-        return NULL;
+    jw_init(&w);
+    jw_obj_begin(&o, &w);
+    jw_str(&o, "api", e->api);
+    if (e->path != NULL) {
+        jw_bytes(&o, "path", e->path, strlen(e->path));
+    } else {
+        jw_null(&o, "path");
     }
-    if ((e->fd >= 0 &&
-         json_object_set_new(o, "fd", json_integer(e->fd)) < 0) ||
-        (e->argv == NULL &&
-         json_object_set_new(o, "argv", json_null()) < 0) ||
-        (e->restored != NULL &&
-         json_object_set_new(o, "env_restored",
-                             json_string(e->restored)) < 0) ||
-        add_target(o, e, pid, cfg) < 0) {
-        json_decref(o);
-        return NULL;
+    strv(&o, "argv", e->argv);
+    env(&o, e->envp, cfg);
+    if (e->fd >= 0) {
+        jw_int(&o, "fd", e->fd);
     }
-    return o;
+    if (e->restored != NULL) {
+        jw_str(&o, "env_restored", e->restored);
+    }
+    rc = add_target(&o, e, pid, cfg);
+    if (rc == 0) {
+        rc = jw_obj_end(&o, out);
+    }
+    jw_cleanup(&w);
+    return rc;
 }

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,36 +39,64 @@ static const char *escape_of(unsigned char c, char tmp[7])
     }
 }
 
-static int put_string(struct buf *out, const char *s, size_t n)
+/* Bytes that cannot stand for themselves in a JCS string (1), and
+ * bytes that start a multi-byte UTF-8 sequence or are invalid (2). */
+static const unsigned char str_class[256] = {
+    [0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 2,
+};
+
+int jcs_string(struct buf *out, const char *s, size_t n)
 {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t start = out->len;
     size_t i, run = 0;
+    bool checked = false;
     int rc;
 
-    if (!bytes_valid_utf8(s, n)) {
-        return -EINVAL;
+    /* Room for the common case, no escapes: one reserve, one copy. */
+    rc = buf_reserve(out, n + 2);
+    if (rc < 0) {
+        return rc;
     }
-    rc = buf_putc(out, '"');
-    /* Copy runs of bytes that need no escape in one go. */
-    for (i = 0; rc == 0 && i < n; i++) {
+    out->data[out->len++] = '"';
+    for (i = 0; i < n; i++) {
+        unsigned char c = str_class[u[i]];
         char tmp[7];
-        const char *esc = escape_of((unsigned char)s[i], tmp);
+        const char *esc;
 
-        if (esc == NULL) {
+        if (c == 0) {
             continue;
         }
+        if (c == 2) {
+            /* The bytes before are ASCII: check from here to the end. */
+            if (!checked && !bytes_valid_utf8(s + i, n - i)) {
+                out->len = start;
+                out->data[start] = '\0';
+                return -EINVAL;
+            }
+            checked = true;
+            continue;
+        }
+        esc = escape_of(u[i], tmp);
         rc = buf_append(out, s + run, i - run);
         if (rc == 0) {
             rc = buf_puts(out, esc);
         }
+        if (rc < 0) {
+            return rc;
+        }
         run = i + 1;
     }
-    if (rc == 0) {
-        rc = buf_append(out, s + run, n - run);
-    }
+    rc = buf_append(out, s + run, n - run);
     if (rc == 0) {
         rc = buf_putc(out, '"');
     }
     return rc;
+}
+
+static int put_string(struct buf *out, const char *s, size_t n)
+{
+    return jcs_string(out, s, n);
 }
 
 /* Shortest digit string that reads back as d: digits in dig, and the
@@ -242,6 +271,14 @@ static int key_cmp_utf16(const struct jkey *x, const struct jkey *y)
             return u - v;
         }
     }
+}
+
+int jcs_key_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+    struct jkey x = {a, an, NULL};
+    struct jkey y = {b, bn, NULL};
+
+    return key_cmp(&x, &y);
 }
 
 static int put_object(struct buf *out, const json_t *v)

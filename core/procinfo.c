@@ -14,20 +14,7 @@
 
 #include "core/buf.h"
 #include "core/bytes.h"
-
-json_t *procinfo_link(int32_t pid, const char *name)
-{
-    char path[64];
-    char target[PATH_MAX + 1];
-    ssize_t n;
-
-    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
-    n = readlink(path, target, sizeof(target));
-    if (n < 0 || n >= (ssize_t)sizeof(target)) {
-        return json_null();
-    }
-    return bytes_to_json(target, (size_t)n);
-}
+#include "core/jw.h"
 
 static int read_small(const char *path, struct buf *out)
 {
@@ -77,13 +64,13 @@ static int status_ids(const char *status, const char *tag, long *real,
     return end == p ? -1 : 0;
 }
 
-static json_t *other_ids(int32_t pid)
+/* ppid and real and effective ids of another process, from its status
+ * file. 1 if read, 0 if it cannot be (the process is gone), -ENOMEM. */
+static int other_ids(int32_t pid, long ids[5])
 {
-    long ppid = -1, uid = -1, euid = -1, gid = -1, egid = -1;
     char path[64];
     struct buf b;
     const char *p;
-    json_t *v;
     int rc;
 
     buf_init(&b);
@@ -91,19 +78,16 @@ static json_t *other_ids(int32_t pid)
     rc = read_small(path, &b);
     if (rc < 0 || b.data == NULL) {
         buf_cleanup(&b);
-        return rc == -ENOMEM ? NULL : json_null();
+        return rc == -ENOMEM ? rc : 0;
     }
     p = strstr((char *)b.data, "\nPPid:");
     if (p != NULL) {
-        ppid = strtol(p + 6, NULL, 10);
+        ids[0] = strtol(p + 6, NULL, 10);
     }
-    (void)status_ids((char *)b.data, "\nUid:", &uid, &euid);
-    (void)status_ids((char *)b.data, "\nGid:", &gid, &egid);
+    (void)status_ids((char *)b.data, "\nUid:", &ids[1], &ids[3]);
+    (void)status_ids((char *)b.data, "\nGid:", &ids[2], &ids[4]);
     buf_cleanup(&b);
-    v = json_pack("{s:I, s:I, s:I, s:I, s:I}", "ppid", (json_int_t)ppid,
-                  "uid", (json_int_t)uid, "gid", (json_int_t)gid, "euid",
-                  (json_int_t)euid, "egid", (json_int_t)egid);
-    return v;
+    return 1;
 }
 
 /* This process's executable, read once per process image: it changes
@@ -113,10 +97,9 @@ static pid_t exe_pid;
 static char exe_path[PATH_MAX + 1];
 static ssize_t exe_len = -1;
 
-static json_t *self_exe(void)
+static void self_exe(struct jw_obj *o)
 {
     pid_t me = getpid();
-    json_t *v;
 
     pthread_mutex_lock(&exe_mu);
     if (exe_pid != me) {
@@ -126,52 +109,78 @@ static json_t *self_exe(void)
         }
         exe_pid = me;
     }
-    v = exe_len < 0 ? json_null()
-                    : bytes_to_json(exe_path, (size_t)exe_len);
+    if (exe_len < 0) {
+        jw_null(o, "exe");
+    } else {
+        jw_bytes(o, "exe", exe_path, (size_t)exe_len);
+    }
     pthread_mutex_unlock(&exe_mu);
-    return v;
+}
+
+/* The link /proc/PID/NAME as member name: a byte string, or null. */
+static void link_member(struct jw_obj *o, const char *name, int32_t pid)
+{
+    char path[64];
+    char target[PATH_MAX + 1];
+    ssize_t n;
+
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+    n = readlink(path, target, sizeof(target));
+    if (n < 0 || n >= (ssize_t)sizeof(target)) {
+        jw_null(o, name);
+    } else {
+        jw_bytes(o, name, target, (size_t)n);
+    }
 }
 
 /* getcwd is a plain system call; /proc/self/cwd a procfs walk. The
  * link is still read when getcwd fails (a removed directory). */
-static json_t *self_cwd(void)
+static void self_cwd(struct jw_obj *o)
 {
     char cwd[PATH_MAX + 1];
 
     if (getcwd(cwd, sizeof(cwd)) != NULL && cwd[0] == '/') {
-        return bytes_to_json(cwd, strlen(cwd));
+        jw_bytes(o, "cwd", cwd, strlen(cwd));
+        return;
     }
-    return procinfo_link((int32_t)getpid(), "cwd");
+    link_member(o, "cwd", (int32_t)getpid());
 }
 
-json_t *procinfo_json(int32_t pid, const char *instance)
+int procinfo_write(struct jw_obj *parent, const char *name, int32_t pid,
+                   const char *instance)
 {
-    json_t *v;
-    json_t *ids;
-    bool self;
+    long ids[5] = {-1, -1, -1, -1, -1};
+    struct jw_obj o;
+    int got = 1;
 
+    jw_obj_begin(&o, parent->w);
     if (pid == (int32_t)getpid()) {
-        ids = json_pack("{s:i, s:I, s:I, s:I, s:I}", "ppid", (int)getppid(),
-                        "uid", (json_int_t)getuid(), "gid",
-                        (json_int_t)getgid(), "euid", (json_int_t)geteuid(),
-                        "egid", (json_int_t)getegid());
+        ids[0] = getppid();
+        ids[1] = getuid();
+        ids[2] = getgid();
+        ids[3] = geteuid();
+        ids[4] = getegid();
+        self_exe(&o);
+        self_cwd(&o);
     } else {
-        ids = other_ids(pid);
+        got = other_ids(pid, ids);
+        if (got < 0) {
+            return got;
+        }
+        link_member(&o, "exe", pid);
+        link_member(&o, "cwd", pid);
     }
-    if (ids == NULL) {
-        return NULL;
+    jw_int(&o, "pid", pid);
+    jw_str(&o, "instance", instance);
+    if (got) {
+        jw_int(&o, "ppid", ids[0]);
+        jw_int(&o, "uid", ids[1]);
+        jw_int(&o, "gid", ids[2]);
+        jw_int(&o, "euid", ids[3]);
+        jw_int(&o, "egid", ids[4]);
     }
-    self = pid == (int32_t)getpid();
-    v = json_pack("{s:i, s:o, s:o, s:s}", "pid", (int)pid, "exe",
-                  self ? self_exe() : procinfo_link(pid, "exe"), "cwd",
-                  self ? self_cwd() : procinfo_link(pid, "cwd"), "instance",
-                  instance);
-    if (v != NULL && json_is_object(ids) && json_object_update(v, ids) < 0) {
-        json_decref(v);
-        v = NULL;
-    }
-    json_decref(ids);
-    return v;
+    jw_obj_into(&o, parent, name);
+    return 0;
 }
 
 json_t *procinfo_cmdline(int32_t pid)

@@ -190,6 +190,13 @@ static int assemble(const struct buf *pay, const struct buf *prot,
     return rc;
 }
 
+/* The protected header of the last record sealed, JCS and base64url:
+ * a run of records by one identity has the same header, so its
+ * base64url is made once. */
+static pthread_mutex_t hdr_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct buf hdr_jcs;
+static struct buf hdr_b64;
+
 static int encode_header(const json_t *hdr, struct buf *prot)
 {
     struct buf h;
@@ -197,21 +204,37 @@ static int encode_header(const json_t *hdr, struct buf *prot)
 
     buf_init(&h);
     rc = jcs_encode(&h, hdr);
-    if (rc == 0) {
-        rc = b64url_encode(prot, h.data, h.len);
+    if (rc < 0) {
+        goto out;
     }
+    pthread_mutex_lock(&hdr_mu);
+    if (hdr_jcs.len != h.len || memcmp(hdr_jcs.data, h.data, h.len) != 0) {
+        hdr_jcs.len = 0;
+        hdr_b64.len = 0;
+        rc = b64url_encode(&hdr_b64, h.data, h.len);
+        if (rc == 0) {
+            rc = buf_append(&hdr_jcs, h.data, h.len);
+        }
+        if (rc < 0) {
+            hdr_jcs.len = 0; /* no half-made cache entry */
+        }
+    }
+    if (rc == 0) {
+        rc = buf_append(prot, hdr_b64.data, hdr_b64.len);
+    }
+    pthread_mutex_unlock(&hdr_mu);
+out:
     buf_cleanup(&h);
     return rc;
 }
 
-int record_seal(const struct ident *id, const json_t *payload,
-                struct buf *line, char hash[RECORD_HASH_HEX])
+int record_seal_canon(const struct ident *id, const struct buf *pay,
+                      struct buf *line, char hash[RECORD_HASH_HEX])
 {
-    struct buf pay, prot, input, raw, sig;
+    struct buf prot, input, raw, sig;
     json_t *hdr = json_object();
     int rc = -ENOMEM;
 
-    buf_init(&pay);
     buf_init(&prot);
     buf_init(&input);
     buf_init(&raw);
@@ -223,10 +246,10 @@ int record_seal(const struct ident *id, const json_t *payload,
     if (rc == 0) {
         rc = encode_header(hdr, &prot);
     }
-    if (rc == 0) {
-        rc = jcs_encode(&pay, payload);
-    }
     /* JWS signing input: ASCII(BASE64URL(header) "." BASE64URL(payload)) */
+    if (rc == 0) {
+        rc = buf_reserve(&input, prot.len + 1 + (pay->len + 2) / 3 * 4);
+    }
     if (rc == 0) {
         rc = buf_append(&input, prot.data, prot.len);
     }
@@ -234,7 +257,7 @@ int record_seal(const struct ident *id, const json_t *payload,
         rc = buf_putc(&input, '.');
     }
     if (rc == 0) {
-        rc = b64url_encode(&input, pay.data, pay.len);
+        rc = b64url_encode(&input, pay->data, pay->len);
     }
     if (rc == 0) {
         rc = id->ops->sign(id->state, input.data, input.len, &raw);
@@ -243,12 +266,11 @@ int record_seal(const struct ident *id, const json_t *payload,
         rc = b64url_encode(&sig, raw.data, raw.len);
     }
     if (rc == 0) {
-        rc = assemble(&pay, &prot, (char *)input.data + prot.len + 1,
+        rc = assemble(pay, &prot, (char *)input.data + prot.len + 1,
                       input.len - prot.len - 1, &sig, line, hash);
     }
 out:
     json_decref(hdr);
-    buf_cleanup(&pay);
     buf_cleanup(&prot);
     buf_cleanup(&input);
     buf_cleanup(&raw);
@@ -256,25 +278,50 @@ out:
     return rc;
 }
 
-int record_seal_unsigned(const json_t *payload, struct buf *line,
-                         char hash[RECORD_HASH_HEX])
+int record_seal(const struct ident *id, const json_t *payload,
+                struct buf *line, char hash[RECORD_HASH_HEX])
 {
-    static const char none_hdr[] = "{\"alg\":\"none\"}";
-    struct buf pay, prot, sig;
+    struct buf pay;
     int rc;
 
     buf_init(&pay);
+    rc = jcs_encode(&pay, payload);
+    if (rc == 0) {
+        rc = record_seal_canon(id, &pay, line, hash);
+    }
+    buf_cleanup(&pay);
+    return rc;
+}
+
+int record_seal_canon_unsigned(const struct buf *pay, struct buf *line,
+                               char hash[RECORD_HASH_HEX])
+{
+    static const char none_hdr[] = "{\"alg\":\"none\"}";
+    struct buf prot, sig;
+    int rc;
+
     buf_init(&prot);
     buf_init(&sig);
     rc = b64url_encode(&prot, none_hdr, sizeof(none_hdr) - 1);
     if (rc == 0) {
-        rc = jcs_encode(&pay, payload);
+        rc = assemble(pay, &prot, NULL, 0, &sig, line, hash);
     }
+    buf_cleanup(&prot);
+    return rc;
+}
+
+int record_seal_unsigned(const json_t *payload, struct buf *line,
+                         char hash[RECORD_HASH_HEX])
+{
+    struct buf pay;
+    int rc;
+
+    buf_init(&pay);
+    rc = jcs_encode(&pay, payload);
     if (rc == 0) {
-        rc = assemble(&pay, &prot, NULL, 0, &sig, line, hash);
+        rc = record_seal_canon_unsigned(&pay, line, hash);
     }
     buf_cleanup(&pay);
-    buf_cleanup(&prot);
     return rc;
 }
 

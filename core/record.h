@@ -32,6 +32,12 @@ KEST_WUR int record_seal(const struct ident *id, const json_t *payload,
 /* The unsigned form used for gap records: alg "none", empty signature. */
 KEST_WUR int record_seal_unsigned(const json_t *payload, struct buf *line,
                                   char hash[RECORD_HASH_HEX]);
+/* The same for a payload already in canonical form (core/jw.h). */
+KEST_WUR int record_seal_canon(const struct ident *id, const struct buf *pay,
+                               struct buf *line, char hash[RECORD_HASH_HEX]);
+KEST_WUR int record_seal_canon_unsigned(const struct buf *pay,
+                                        struct buf *line,
+                                        char hash[RECORD_HASH_HEX]);
 /* A new UUIDv7 (RFC 9562) in its 36-character text form. */
 KEST_WUR int record_uuid7(char out[37]);
 /* Lowercase hex of n bytes into out (2n+1 bytes). */

@@ -164,6 +164,38 @@ static bool is_aws_setting(const char *e)
     return false;
 }
 
+/* Copies of the settings live here, not on the heap: a process that
+ * records nothing then never starts malloc (its first use costs a
+ * getrandom, a brk and page faults). Settings past it go to malloc. */
+static char snap_arena[8192];
+static size_t snap_used;
+
+static char *snap_copy(const char *e)
+{
+    size_t n = strlen(e) + 1;
+    char *c;
+
+    if (n <= sizeof(snap_arena) - snap_used) {
+        c = snap_arena + snap_used;
+        snap_used += n;
+        memcpy(c, e, n);
+        return c;
+    }
+    return strdup(e);
+}
+
+/* Could e be one of the variables save_sticky keeps? One look at the
+ * first byte spares the prefix tests for almost every variable. */
+static bool maybe_setting(const char *e)
+{
+    switch (e[0]) {
+    case 'A': case 'H': case 'K': case 'L': case 'S': case 'X':
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void save_sticky(void)
 {
     char *file[SHIM_STICKY_MAX];
@@ -183,21 +215,24 @@ static void save_sticky(void)
     }
     for (i = 0; !secure && environ != NULL && environ[i] != NULL; i++) {
         const char *e = environ[i];
-        bool kest = has_prefix(e, "KEST_") && !has_prefix(e, "KEST_PARENT=");
-        bool aws = is_aws_setting(e);
-        /* Secrets configure kest-record but are never put back into a
-         * child's environment that dropped them. */
-        bool secret = has_prefix(e, "AWS_SECRET_ACCESS_KEY=") ||
-                      has_prefix(e, "AWS_SESSION_TOKEN=") ||
-                      has_prefix(e, "AWS_CONTAINER_AUTHORIZATION_TOKEN=");
-        bool sticky = kest || (aws && !secret) ||
-                      has_prefix(e, "LD_PRELOAD=") ||
-                      has_prefix(e, "SPIFFE_ENDPOINT_SOCKET=");
-        bool config = kest || aws || has_prefix(e, "HOME=") ||
-                      has_prefix(e, "XDG_STATE_HOME=") ||
-                      has_prefix(e, "SPIFFE_ENDPOINT_SOCKET=");
+        bool kest, aws, secret, sticky, config;
         char *copy;
 
+        if (!maybe_setting(e)) {
+            continue;
+        }
+        kest = has_prefix(e, "KEST_") && !has_prefix(e, "KEST_PARENT=");
+        aws = e[0] == 'A' && is_aws_setting(e);
+        /* Secrets configure kest-record but are never put back into a
+         * child's environment that dropped them. */
+        secret = aws && (has_prefix(e, "AWS_SECRET_ACCESS_KEY=") ||
+                         has_prefix(e, "AWS_SESSION_TOKEN=") ||
+                         has_prefix(e, "AWS_CONTAINER_AUTHORIZATION_TOKEN="));
+        sticky = kest || (aws && !secret) || has_prefix(e, "LD_PRELOAD=") ||
+                 has_prefix(e, "SPIFFE_ENDPOINT_SOCKET=");
+        config = kest || aws || has_prefix(e, "HOME=") ||
+                 has_prefix(e, "XDG_STATE_HOME=") ||
+                 has_prefix(e, "SPIFFE_ENDPOINT_SOCKET=");
         if (config && in_list(shim.helper_env, h, e)) {
             config = false; /* the file's value stands */
         }
@@ -206,7 +241,7 @@ static void save_sticky(void)
         if (!sticky && !config) {
             continue;
         }
-        copy = strdup(e);
+        copy = snap_copy(e);
         if (copy == NULL) {
             continue;
         }

@@ -32,6 +32,7 @@ static int engine_state; /* 0 unset, 1 ready, <0 setup error */
 static struct config engine_cfg;
 static struct ident engine_id;
 static struct log engine_log;
+static bool engine_own; /* kest_engine_own_process() was called */
 static __thread char engine_reason[720];
 
 static void set_reason(int rc, const char *what);
@@ -87,6 +88,7 @@ KEST_API int kest_engine_setup(int debug)
     if (rc == 0) {
         rc = log_init(&engine_log, engine_cfg.log_path, engine_cfg.log_mode,
                       engine_cfg.timeout_ms);
+        engine_log.own_fds = engine_own;
     }
     engine_state = rc < 0 ? rc : 1;
     if (rc < 0) {
@@ -499,6 +501,7 @@ KEST_API int kest_engine_warm(struct kest_proc *p)
 
 KEST_API void kest_engine_own_process(void)
 {
+    engine_own = true;
     secmem_crypto_allow();
 }
 

@@ -453,6 +453,11 @@ static int der_to_raw(const uint8_t *der, size_t n, struct buf *sig)
     if (es == NULL) {
         return -EINVAL;
     }
+    /* The whole DER and nothing else (see key_sign). */
+    if (p != der + n) {
+        ECDSA_SIG_free(es);
+        return -EIO;
+    }
     if (BN_bn2binpad(ECDSA_SIG_get0_r(es), raw, 32) == 32 &&
         BN_bn2binpad(ECDSA_SIG_get0_s(es), raw + 32, 32) == 32) {
         rc = buf_append(sig, raw, sizeof(raw));
@@ -508,6 +513,16 @@ int key_sign(const struct key *k, const void *msg, size_t n,
         goto out;
     }
     if (EVP_DigestSign(ctx, tmp, &len, msg, n) != 1) {
+        goto out;
+    }
+    /* OpenSSL 3.0's ECDSA reports success with a length of (unsigned)-1
+     * when encoding the signature runs out of memory, leaving the
+     * buffer as it was; a signature that does not fill exactly the
+     * length reported is refused, never written to the log. */
+    if (len == 0 || len > sizeof(tmp) ||
+        (k->type == KEY_ED25519 && len != 64) ||
+        (k->type == KEY_RSA && len != (size_t)EVP_PKEY_get_size(k->pk))) {
+        rc = -EIO;
         goto out;
     }
     if (k->type == KEY_P256) {

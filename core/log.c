@@ -62,12 +62,12 @@ static bool still_ours(struct log *lg)
     if (lg->fd < 0) {
         return false;
     }
-    if (fstat(lg->fd, &st) < 0 || st.st_dev != lg->dev ||
-        st.st_ino != lg->ino) {
+    if (!lg->own_fds && (fstat(lg->fd, &st) < 0 || st.st_dev != lg->dev ||
+                         st.st_ino != lg->ino)) {
         return false;
     }
-    fl = fcntl(lg->fd, F_GETFL);
-    fdfl = fcntl(lg->fd, F_GETFD);
+    fl = lg->own_fds ? O_RDWR | O_APPEND | O_NONBLOCK : fcntl(lg->fd, F_GETFL);
+    fdfl = lg->own_fds ? FD_CLOEXEC : fcntl(lg->fd, F_GETFD);
     if (fl < 0 || fdfl < 0 || (fl & O_ACCMODE) != O_RDWR ||
         (fl & (O_APPEND | O_NONBLOCK)) != (O_APPEND | O_NONBLOCK) ||
         (fdfl & FD_CLOEXEC) == 0) {

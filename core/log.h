@@ -22,6 +22,10 @@ struct log {
     char *path;
     mode_t mode;
     int timeout_ms;
+    /* No host program's code runs in this process (kest-record, kest):
+     * nothing else can close or replace fd, so it is not checked
+     * before each append. */
+    bool own_fds;
 };
 
 /* Builds a record line for prev (the previous record's hash, "0" for the

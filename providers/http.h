@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* HTTP through libcurl, which is opened with dlopen on first use so that
  * processes which never make a request never map it (8,000+ relocations
- * and 30 libraries). Used by the SPIRE (gRPC, h2c) and cloud providers. */
+ * and 30 libraries). Used by the cloud providers (OIDC, AWS); the
+ * Workload API has providers/h2.c. struct http_resp and http_header
+ * serve both and never load libcurl. */
 #ifndef KEST_HTTP_H
 #define KEST_HTTP_H
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/klog.h"
+#include "providers/h2.h"
 #include "providers/http.h"
 #include "providers/pb.h"
 
@@ -188,13 +189,13 @@ int wlapi_call(const struct wlapi_addr *a, const char *method,
                struct buf *msg)
 {
     static const char *const hdrs[] = {
-        "content-type: application/grpc", "te: trailers",
-        "workload.spiffe.io: true", "Accept:", "Expect:", NULL,
+        "content-type", "application/grpc", "te", "trailers",
+        "workload.spiffe.io", "true", NULL,
     };
-    struct http_req rq;
+    struct h2_req rq;
     struct http_resp rs;
     struct buf frame;
-    char url[160];
+    char path[128];
     uint8_t h[5] = {0, 0, 0, 0, 0};
     int rc;
 
@@ -211,22 +212,22 @@ int wlapi_call(const struct wlapi_addr *a, const char *method,
     if (rc < 0) {
         goto out;
     }
-    snprintf(url, sizeof(url), "%s/SpiffeWorkloadAPI/%s", a->base_url,
-             method);
+    snprintf(path, sizeof(path), "/SpiffeWorkloadAPI/%s", method);
     memset(&rq, 0, sizeof(rq));
-    rq.url = url;
-    rq.unix_socket = a->unix_path[0] ? a->unix_path : NULL;
-    rq.h2c = true;
+    rq.unix_path = a->unix_path[0] ? a->unix_path : NULL;
+    /* base_url is http://localhost or http://IP:port. */
+    rq.authority = a->base_url + strlen("http://");
+    rq.path = path;
     rq.headers = hdrs;
     rq.body = frame.data;
     rq.body_len = frame.len;
     rq.timeout_ms = timeout_ms;
     rq.max_body = WLAPI_MAX_MSG + 5 + 65536;
     rq.enough = stream ? one_frame : NULL;
-    rc = http_do(&rq, &rs);
+    rc = h2_post(&rq, &rs);
     if (rc < 0) {
         klog_error("spire", "%s: %s: %s", method,
-                   rq.unix_socket ? rq.unix_socket : a->base_url,
+                   rq.unix_path ? rq.unix_path : a->base_url,
                    strerror(-rc));
         goto out;
     }
@@ -241,6 +242,7 @@ int wlapi_call(const struct wlapi_addr *a, const char *method,
     }
 out:
     buf_cleanup(&frame);
+    buf_wipe(&rs.body); /* an X509SVIDResponse holds the SVID key */
     http_resp_cleanup(&rs);
     return rc;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* SPIFFE Workload API client: gRPC over HTTP/2 cleartext through
- * libcurl, messages decoded by hand (../shared/reference/workload-api.md
- * has the wire details). */
+ * providers/h2.c (libnghttp2), messages decoded by hand
+ * (../shared/reference/workload-api.md has the wire details). */
 #ifndef KEST_WLAPI_H
 #define KEST_WLAPI_H
 
@@ -37,7 +37,8 @@ __attribute__((warn_unused_result)) int wlapi_addr_env(struct wlapi_addr *a);
  * (PermissionDenied), -EAGAIN (Unavailable), -EINVAL (InvalidArgument),
  * -ENOSYS (Unimplemented), -EPROTO (other status, compressed, truncated
  * or malformed), -EMSGSIZE (over 4 MiB), -ENOENT (no socket),
- * -ECONNREFUSED, -ETIMEDOUT. */
+ * -ECONNREFUSED, -ETIMEDOUT, -ECONNRESET (the connection broke),
+ * -EIO (the stream was reset), -ELIBACC (no libnghttp2). */
 __attribute__((warn_unused_result)) int
 wlapi_call(const struct wlapi_addr *a, const char *method,
            const struct buf *req, bool stream, int timeout_ms,

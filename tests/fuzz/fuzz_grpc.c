@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Fuzz a Workload API response as libcurl hands it over: the header and
- * trailer lines (grpc-status, grpc-message), then the body with its
- * gRPC frame (compressed flag, 32-bit length), then each response
+/* Fuzz a Workload API response as providers/h2.c hands it over: the
+ * header and trailer lines (grpc-status, grpc-message), then the body
+ * with its gRPC frame (compressed flag, 32-bit length), then each response
  * message decoder (X509SVID, JWTSVID, JWT and X.509 bundles). Input:
  * header lines up to a blank line ("\r\n\r\n"), then the body; without
  * a blank line it is all body. */
@@ -14,7 +14,7 @@
 #include "providers/wlapi.h"
 
 /* An exact copy (n bytes, no terminator), so that ASan sees one byte
- * read too far; NULL when empty, as libcurl leaves an empty body. */
+ * read too far; NULL when empty, as h2.c leaves an empty body. */
 static uint8_t *exact(const uint8_t *p, size_t n)
 {
     uint8_t *c;

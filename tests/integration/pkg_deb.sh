@@ -21,6 +21,8 @@ deb=$(ls "$KEST_BUILD"/kest_*_amd64.deb 2>/dev/null | head -1)
 check "cpack made a .deb" test -f "$deb"
 check "its dependencies name the runtime libraries" sh -c \
     "dpkg -I '$deb' | grep -q 'Depends:.*libssl3.*libjansson4'"
+check "... and libnghttp2-14, which the Workload API client opens" sh -c \
+    "dpkg -I '$deb' | grep -q 'Depends:.*libnghttp2-14'"
 cp "$deb" "$T/"
 check "apt-get installs it" sh -c \
     "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq '$T/$(basename "$deb")' >/dev/null 2>&1"

@@ -16,7 +16,9 @@
 /* Our descriptor is moved up here so that programs which reuse low
  * numbers (dup2 over 3, closefrom 3) are less likely to meet it. */
 #define LOG_FD_FLOOR 100
-#define LOG_TAIL_CHUNK 65536
+/* First look at this much of the tail for the last line (a record is a
+ * few KiB; the window grows if the line began before it). */
+#define LOG_TAIL_CHUNK 8192
 
 int log_init(struct log *lg, const char *path, mode_t mode, int timeout_ms)
 {

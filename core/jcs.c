@@ -346,3 +346,370 @@ int jcs_encode(struct buf *out, const json_t *v)
     }
     return -EINVAL;
 }
+
+/* Checking canonical text: one pass, no tree. Every byte must be the
+ * one jcs_encode would write, so nothing is normalised on the way. */
+
+/* One array or object open in the text; for an object, its last key
+ * so far (the bytes between the quotes). */
+struct jcs_level {
+    const char *key;
+    size_t key_len;
+    bool object;
+    bool has_key;
+    bool key_plain;
+};
+
+struct jcs_scan {
+    const char *p; /* next byte */
+    const char *end;
+    size_t depth;
+    struct jcs_level lv[JCS_MAX_DEPTH];
+};
+
+/* Longest number jcs_number prints: -0.0000033333333333333333 has 25. */
+#define JCS_NUMBER_MAX 32
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_lower_hex(char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'f');
+}
+
+static unsigned hex_value(char c)
+{
+    return (unsigned)(is_digit(c) ? c - '0' : c - 'a' + 10);
+}
+
+/* Length of the escape at p (a backslash) if it is the one jcs_encode
+ * writes, else 0: the two-letter forms JSON has, \u00xx in lower case
+ * for the other controls, nothing else (RFC 8785 section 3.2.2.2). */
+static size_t escape_len(const char *p, const char *end)
+{
+    char tmp[7];
+    unsigned c;
+
+    if (end - p < 2) {
+        return 0;
+    }
+    switch (p[1]) {
+    case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
+        return 2;
+    case 'u':
+        break;
+    default:
+        return 0;
+    }
+    if (end - p < 6 || (p[4] != '0' && p[4] != '1') ||
+        !is_lower_hex(p[5])) {
+        return 0;
+    }
+    c = (unsigned)(p[4] - '0') << 4 | hex_value(p[5]);
+    /* A control with no short form, spelled as the encoder spells it. */
+    if (escape_of((unsigned char)c, tmp) != tmp || memcmp(p, tmp, 6) != 0) {
+        return 0;
+    }
+    return 6;
+}
+
+/* Length of the valid UTF-8 sequence at p (not ASCII), else 0. */
+static size_t utf8_len(const char *p, const char *end)
+{
+    unsigned char c = (unsigned char)*p;
+    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+
+    if ((size_t)(end - p) < len || !bytes_valid_utf8(p, len)) {
+        return 0;
+    }
+    return len;
+}
+
+/* The string at s->p (its opening quote); s->p ends past the closing
+ * one. *plain: no escape and nothing from U+E000 up, so the bytes sort
+ * as the UTF-16 code units do (see plain() above). */
+static int scan_string(struct jcs_scan *s, bool *plain)
+{
+    const char *p = s->p + 1;
+
+    *plain = true;
+    while (p < s->end) {
+        unsigned char c = (unsigned char)*p;
+        size_t len;
+
+        if (c == '"') {
+            s->p = p + 1;
+            return 0;
+        }
+        if (c >= 0x20 && c < 0x80 && c != '\\') {
+            p++;
+            continue;
+        }
+        if (c < 0x20) {
+            return -EINVAL;
+        }
+        len = c == '\\' ? escape_len(p, s->end) : utf8_len(p, s->end);
+        if (len == 0) {
+            return -EINVAL;
+        }
+        *plain = *plain && c < 0xee && c != '\\';
+        p += len;
+    }
+    return -EINVAL;
+}
+
+/* Next UTF-16 code unit of checked string content, escapes decoded. */
+static int unit_next(struct u16it *it)
+{
+    const unsigned char *p = it->p;
+
+    if (it->low != 0 || p >= it->end || *p != '\\') {
+        return u16_next(it);
+    }
+    it->p += p[1] == 'u' ? 6 : 2;
+    switch (p[1]) {
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    case 'u': return (int)((unsigned)(p[4] - '0') << 4 |
+                           hex_value((char)p[5]));
+    default: return p[1]; /* '"' or '\\' */
+    }
+}
+
+/* Does the level's last key sort strictly before k[0..n)? RFC 8785
+ * section 3.2.3 orders keys by their UTF-16 code units. */
+static bool key_before(const struct jcs_level *lv, const char *k, size_t n,
+                       bool plain)
+{
+    struct u16it i = {(const unsigned char *)lv->key,
+                      (const unsigned char *)lv->key + lv->key_len, 0};
+    struct u16it j = {(const unsigned char *)k,
+                      (const unsigned char *)k + n, 0};
+
+    if (lv->key_plain && plain) {
+        size_t m = lv->key_len < n ? lv->key_len : n;
+        int c = memcmp(lv->key, k, m);
+
+        return c < 0 || (c == 0 && lv->key_len < n);
+    }
+    for (;;) {
+        int u = unit_next(&i);
+        int v = unit_next(&j);
+
+        if (u != v || u < 0) {
+            return u < v;
+        }
+    }
+}
+
+/* Skip digits; false if there is none. */
+static bool skip_digits(const char **p, const char *end)
+{
+    const char *start = *p;
+
+    while (*p < end && is_digit(**p)) {
+        (*p)++;
+    }
+    return *p > start;
+}
+
+/* Is t[0..n), a number in JSON's grammar, what jcs_number prints for
+ * the double it reads as? */
+static int number_canonical(const char *t, size_t n)
+{
+    char tmp[JCS_NUMBER_MAX + 1];
+    struct buf b;
+    int rc;
+
+    if (n > JCS_NUMBER_MAX) {
+        return -EINVAL;
+    }
+    memcpy(tmp, t, n);
+    tmp[n] = '\0';
+    buf_init(&b);
+    rc = jcs_number(&b, strtod(tmp, NULL));
+    if (rc == 0 && (b.len != n || memcmp(b.data, t, n) != 0)) {
+        rc = -EINVAL;
+    }
+    buf_cleanup(&b);
+    return rc;
+}
+
+/* The number at s->p ('-' or a digit), in JSON's grammar. */
+static int scan_number(struct jcs_scan *s)
+{
+    const char *t = s->p;
+    const char *p = t + (*t == '-');
+    bool whole = true;
+    size_t digits;
+
+    if (p < s->end && *p == '0') {
+        p++;
+    } else if (!skip_digits(&p, s->end)) {
+        return -EINVAL;
+    }
+    digits = (size_t)(p - t) - (*t == '-');
+    if (p < s->end && *p == '.') {
+        p++;
+        whole = false;
+        if (!skip_digits(&p, s->end)) {
+            return -EINVAL;
+        }
+    }
+    if (p < s->end && (*p == 'e' || *p == 'E')) {
+        p++;
+        whole = false;
+        p += p < s->end && (*p == '+' || *p == '-');
+        if (!skip_digits(&p, s->end)) {
+            return -EINVAL;
+        }
+    }
+    s->p = p;
+    /* Below 10^15 an integer is exact and prints as its digits, so of
+     * the plain forms only minus zero is not canonical. */
+    if (whole && digits <= 15) {
+        return t[0] == '-' && t[1] == '0' ? -EINVAL : 0;
+    }
+    return number_canonical(t, (size_t)(p - t));
+}
+
+static int scan_word(struct jcs_scan *s, const char *w)
+{
+    size_t n = strlen(w);
+
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, w, n) != 0) {
+        return -EINVAL;
+    }
+    s->p += n;
+    return 0;
+}
+
+/* A member's key, in order after the one before, and its colon. */
+static int scan_key(struct jcs_scan *s)
+{
+    struct jcs_level *lv = &s->lv[s->depth - 1];
+    const char *k = s->p + 1;
+    bool plain;
+    size_t n;
+    int rc;
+
+    if (s->p == s->end || *s->p != '"') {
+        return -EINVAL;
+    }
+    rc = scan_string(s, &plain);
+    if (rc < 0) {
+        return rc;
+    }
+    n = (size_t)(s->p - 1 - k);
+    if (lv->has_key && !key_before(lv, k, n, plain)) {
+        return -EINVAL; /* out of order, or the same key twice */
+    }
+    lv->key = k;
+    lv->key_len = n;
+    lv->key_plain = plain;
+    lv->has_key = true;
+    if (s->p == s->end || *s->p != ':') {
+        return -EINVAL;
+    }
+    s->p++;
+    return 0;
+}
+
+/* Past '[' or '{'. *more: the level is not empty, so a value (after
+ * the first key, for an object) comes next. */
+static int scan_open(struct jcs_scan *s, bool object, bool *more)
+{
+    struct jcs_level *lv;
+
+    if (s->depth == JCS_MAX_DEPTH) {
+        return -E2BIG;
+    }
+    lv = &s->lv[s->depth++];
+    lv->object = object;
+    lv->has_key = false;
+    s->p++;
+    if (s->p < s->end && *s->p == (object ? '}' : ']')) {
+        s->p++;
+        s->depth--;
+        return 0;
+    }
+    *more = true;
+    return object ? scan_key(s) : 0;
+}
+
+/* A value at s->p: a scalar whole, or the start of an array or object
+ * (*more as scan_open sets it). */
+static int scan_value(struct jcs_scan *s, bool *more)
+{
+    bool plain;
+
+    *more = false;
+    if (s->p == s->end) {
+        return -EINVAL;
+    }
+    switch (*s->p) {
+    case '{': return scan_open(s, true, more);
+    case '[': return scan_open(s, false, more);
+    case '"': return scan_string(s, &plain);
+    case 't': return scan_word(s, "true");
+    case 'f': return scan_word(s, "false");
+    case 'n': return scan_word(s, "null");
+    default:
+        if (*s->p == '-' || is_digit(*s->p)) {
+            return scan_number(s);
+        }
+        return -EINVAL;
+    }
+}
+
+/* After a value inside the innermost level: a comma and the next
+ * element or member (*more), or the level's end. */
+static int scan_after(struct jcs_scan *s, bool *more)
+{
+    const struct jcs_level *lv = &s->lv[s->depth - 1];
+
+    *more = false;
+    if (s->p == s->end) {
+        return -EINVAL;
+    }
+    if (*s->p == ',') {
+        s->p++;
+        *more = true;
+        return lv->object ? scan_key(s) : 0;
+    }
+    if (*s->p != (lv->object ? '}' : ']')) {
+        return -EINVAL;
+    }
+    s->p++;
+    s->depth--;
+    return 0;
+}
+
+int jcs_check(const char *p, size_t n)
+{
+    struct jcs_scan s;
+    bool more = false;
+    int rc;
+
+    if (n == 0) {
+        return -EINVAL;
+    }
+    s.p = p;
+    s.end = p + n;
+    s.depth = 0;
+    /* A loop over an explicit stack: deep input cannot exhaust ours. */
+    rc = scan_value(&s, &more);
+    while (rc == 0 && s.depth > 0) {
+        rc = more ? scan_value(&s, &more) : scan_after(&s, &more);
+    }
+    if (rc == 0 && s.p != s.end) {
+        rc = -EINVAL;
+    }
+    return rc;
+}

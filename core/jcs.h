@@ -15,4 +15,13 @@ KEST_WUR int jcs_encode(struct buf *out, const json_t *v);
  * (RFC 8785 section 3.2.2.3). 0 or -EINVAL for NaN and infinities. */
 KEST_WUR int jcs_number(struct buf *out, double d);
 
+/* Deepest nesting of arrays and objects that jcs_check takes (jansson
+ * reads 2048 levels; record payloads use a handful). */
+#define JCS_MAX_DEPTH 512
+
+/* Is p[0..n) exactly the canonical form of one JSON value, byte for
+ * byte what jcs_encode writes for it? 0 if so, -EINVAL if not, -E2BIG
+ * for nesting deeper than JCS_MAX_DEPTH, -ENOMEM. Keeps no state. */
+KEST_WUR int jcs_check(const char *p, size_t n);
+
 #endif

@@ -713,3 +713,223 @@ int jcs_check(const char *p, size_t n)
     }
     return rc;
 }
+
+/* Loading checked text: the checker has proven the syntax, so the
+ * loader only cuts tokens out and builds jansson values. */
+
+struct jcs_loader {
+    const char *p;
+    const char *end;
+    struct buf tmp; /* an unescaped string */
+};
+
+static char unescape(const char *p)
+{
+    switch (p[1]) {
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    case 'u': return (char)((unsigned)(p[4] - '0') << 4 | hex_value(p[5]));
+    default: return p[1];
+    }
+}
+
+/* The string at l->p: *s is its content in the text when it has no
+ * escape, else in l->tmp (valid until the next string). */
+static int load_string(struct jcs_loader *l, const char **s, size_t *n)
+{
+    const char *p = l->p + 1;
+    const char *q = p;
+    int rc = 0;
+
+    while (*q != '"' && *q != '\\') {
+        q++;
+    }
+    if (*q == '"') {
+        *s = p;
+        *n = (size_t)(q - p);
+        l->p = q + 1;
+        return 0;
+    }
+    l->tmp.len = 0;
+    while (rc == 0 && *q != '"') {
+        if (*q == '\\') {
+            rc = buf_append(&l->tmp, p, (size_t)(q - p));
+            if (rc == 0) {
+                rc = buf_putc(&l->tmp, unescape(q));
+            }
+            q += q[1] == 'u' ? 6 : 2;
+            p = q;
+        } else {
+            q++;
+        }
+    }
+    if (rc == 0) {
+        rc = buf_append(&l->tmp, p, (size_t)(q - p));
+    }
+    *s = (const char *)l->tmp.data;
+    *n = l->tmp.len;
+    l->p = q + 1;
+    return rc;
+}
+
+/* A number as jansson reads it: an integer if it has no fraction and
+ * no exponent, else a real. */
+static int load_number(struct jcs_loader *l, json_t **out)
+{
+    char tmp[JCS_NUMBER_MAX + 1];
+    bool whole = true;
+    long long i;
+    size_t n;
+
+    for (n = 0; l->p + n < l->end; n++) {
+        char c = l->p[n];
+
+        if (c == '.' || c == 'e' || c == 'E') {
+            whole = false;
+        } else if (!is_digit(c) && c != '-' && c != '+') {
+            break;
+        }
+    }
+    if (n > JCS_NUMBER_MAX) {
+        return -EINVAL; /* jcs_check lets none through */
+    }
+    memcpy(tmp, l->p, n);
+    tmp[n] = '\0';
+    l->p += n;
+    if (!whole) {
+        *out = json_real(strtod(tmp, NULL));
+        return *out ? 0 : -ENOMEM;
+    }
+    errno = 0;
+    i = strtoll(tmp, NULL, 10);
+    if (errno == ERANGE) {
+        return -ERANGE;
+    }
+    *out = json_integer((json_int_t)i);
+    return *out ? 0 : -ENOMEM;
+}
+
+static int load_value(struct jcs_loader *l, json_t **out);
+
+static int load_member(struct jcs_loader *l, json_t *obj)
+{
+    const char *k;
+    char *own = NULL;
+    json_t *v = NULL;
+    size_t n;
+    int rc;
+
+    rc = load_string(l, &k, &n);
+    /* An escaped key lives in l->tmp, which the value may reuse. */
+    if (rc == 0 && k == (const char *)l->tmp.data) {
+        own = malloc(n + 1);
+        rc = own != NULL ? 0 : -ENOMEM;
+        if (own != NULL) {
+            memcpy(own, k, n);
+            k = own;
+        }
+    }
+    if (rc == 0 && memchr(k, '\0', n) != NULL) {
+        rc = -ERANGE;
+    }
+    if (rc == 0) {
+        l->p++; /* ':' */
+        rc = load_value(l, &v);
+    }
+    if (rc == 0 && json_object_setn_new_nocheck(obj, k, n, v) < 0) {
+        rc = -ENOMEM; /* the value went with the failure */
+    }
+    free(own);
+    return rc;
+}
+
+/* An array or an object, '[' or '{' at l->p. */
+static int load_container(struct jcs_loader *l, json_t **out)
+{
+    bool object = *l->p == '{';
+    json_t *c = object ? json_object() : json_array();
+    json_t *v;
+    int rc = c != NULL ? 0 : -ENOMEM;
+
+    l->p++;
+    if (*l->p == (object ? '}' : ']')) {
+        l->p++;
+        *out = c;
+        return rc;
+    }
+    while (rc == 0) {
+        if (object) {
+            rc = load_member(l, c);
+        } else {
+            rc = load_value(l, &v);
+            if (rc == 0 && json_array_append_new(c, v) < 0) {
+                rc = -ENOMEM;
+            }
+        }
+        if (rc == 0 && *l->p++ != ',') {
+            break; /* the closing bracket */
+        }
+    }
+    if (rc < 0) {
+        json_decref(c);
+        c = NULL;
+    }
+    *out = c;
+    return rc;
+}
+
+static int load_value(struct jcs_loader *l, json_t **out)
+{
+    const char *s;
+    size_t n;
+    int rc;
+
+    *out = NULL;
+    switch (*l->p) {
+    case '{':
+    case '[':
+        return load_container(l, out);
+    case '"':
+        rc = load_string(l, &s, &n);
+        if (rc == 0) {
+            *out = json_stringn_nocheck(s, n);
+            rc = *out ? 0 : -ENOMEM;
+        }
+        return rc;
+    case 't':
+        l->p += 4;
+        *out = json_true();
+        return 0;
+    case 'f':
+        l->p += 5;
+        *out = json_false();
+        return 0;
+    case 'n':
+        l->p += 4;
+        *out = json_null();
+        return 0;
+    default:
+        return load_number(l, out);
+    }
+}
+
+int jcs_load(const char *p, size_t n, json_t **out)
+{
+    struct jcs_loader l;
+    int rc;
+
+    *out = NULL;
+    rc = jcs_check(p, n);
+    if (rc < 0) {
+        return rc;
+    }
+    l.p = p;
+    l.end = p + n;
+    buf_init(&l.tmp);
+    rc = load_value(&l, out);
+    buf_cleanup(&l.tmp);
+    return rc;
+}

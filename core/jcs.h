@@ -15,13 +15,18 @@ KEST_WUR int jcs_encode(struct buf *out, const json_t *v);
  * (RFC 8785 section 3.2.2.3). 0 or -EINVAL for NaN and infinities. */
 KEST_WUR int jcs_number(struct buf *out, double d);
 
-/* Deepest nesting of arrays and objects that jcs_check takes (jansson
- * reads 2048 levels; record payloads use a handful). */
+/* Deepest nesting of arrays and objects that jcs_check and jcs_load
+ * take (jansson reads 2048 levels; record payloads use a handful). */
 #define JCS_MAX_DEPTH 512
 
 /* Is p[0..n) exactly the canonical form of one JSON value, byte for
  * byte what jcs_encode writes for it? 0 if so, -EINVAL if not, -E2BIG
  * for nesting deeper than JCS_MAX_DEPTH, -ENOMEM. Keeps no state. */
 KEST_WUR int jcs_check(const char *p, size_t n);
+/* Read canonical text into *out (the caller json_decref()s it): the
+ * value json_loadb(JSON_DECODE_ANY | JSON_ALLOW_NUL) gives. jcs_check's
+ * errors, or -ERANGE for what jansson cannot hold (an integer beyond
+ * json_int_t, a NUL in a key). */
+KEST_WUR int jcs_load(const char *p, size_t n, json_t **out);
 
 #endif

@@ -710,6 +710,46 @@ START_TEST(test_jcs_check_depth)
 }
 END_TEST
 
+START_TEST(test_jcs_load_matches_jansson)
+{
+    static const char doc[] =
+        "{\"\\n\\\"\":\"a\\u0000b\\t\xc3\xa9\",\"a\":[1,-2.5,1e+21,"
+        "-9223372036854776000,true,false,null,{},[],\"\"],"
+        "\"b\":{\"c\":\"\xf0\x9f\x98\x80\"}}";
+    const char *t = _i < (int)NELEM(canonical) ? canonical[_i] : doc;
+    json_t *want = json_loadb(t, strlen(t), JSON_DECODE_ANY |
+                              JSON_ALLOW_NUL, NULL);
+    json_t *got = NULL;
+    int rc = jcs_load(t, strlen(t), &got);
+
+    if (want == NULL) {
+        /* 100000000000000000000: too big for json_int_t */
+        ck_assert_int_eq(rc, -ERANGE);
+        ck_assert_ptr_null(got);
+        return;
+    }
+    ck_assert_int_eq(rc, 0);
+    ck_assert_msg(json_equal(got, want), "differs for %s", t);
+    ck_assert_int_eq(json_typeof(got), json_typeof(want));
+    json_decref(got);
+    json_decref(want);
+}
+END_TEST
+
+START_TEST(test_jcs_load_rejects)
+{
+    static const char *const bad[] = {
+        "{\"\\u0000\":1}", "[10000000000000000000]", "{\"a\":1,\"a\":2}",
+        "[1.0]", "{\"a\" :1}",
+    };
+    static const int want[] = {-ERANGE, -ERANGE, -EINVAL, -EINVAL, -EINVAL};
+    json_t *got = json_true();
+
+    ck_assert_int_eq(jcs_load(bad[_i], strlen(bad[_i]), &got), want[_i]);
+    ck_assert_ptr_null(got);
+}
+END_TEST
+
 static Suite *jcs_suite(void)
 {
     Suite *s = suite_create("jcs");
@@ -752,6 +792,11 @@ static Suite *jcs_suite(void)
     tcase_add_test(tc, test_jcs_check_depth);
     suite_add_tcase(s, tc);
 
+    tc = tcase_create("jcs_load");
+    tcase_add_loop_test(tc, test_jcs_load_matches_jansson, 0,
+                        NELEM(canonical) + 1);
+    tcase_add_loop_test(tc, test_jcs_load_rejects, 0, 5);
+    suite_add_tcase(s, tc);
     return s;
 }
 

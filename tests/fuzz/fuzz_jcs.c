@@ -2,7 +2,8 @@
 /* Fuzz the RFC 8785 canonicalizer: parse any JSON text, canonicalize it,
  * and check that canonicalizing the canonical form again changes
  * nothing; and that jcs_check calls a text canonical exactly when
- * parsing and canonicalizing it gives it back. */
+ * parsing and canonicalizing it gives it back, jcs_load reading it as
+ * jansson does. */
 #include "tests/fuzz/fuzz.h"
 
 #include <errno.h>
@@ -12,17 +13,24 @@
 
 #define LOAD_FLAGS (JSON_DECODE_ANY | JSON_ALLOW_NUL)
 
-/* What the checker says about the input, which jansson read: canonical
- * if and only if it encodes to itself. */
+/* What the checker says about the input, which jansson read as v:
+ * canonical if and only if it encodes to itself. */
 static void check_agrees(const uint8_t *data, size_t size, int checked,
-                         const struct buf *once, int rc)
+                         const json_t *v, const struct buf *once, int rc)
 {
+    json_t *loaded = NULL;
+
     if (checked == -E2BIG) {
         return;
     }
     FUZZ_ASSERT((checked == 0) ==
                 (rc == 0 && once->len == size &&
                  memcmp(once->data, data, size) == 0));
+    if (checked == 0) {
+        FUZZ_ASSERT(jcs_load((const char *)data, size, &loaded) == 0);
+        FUZZ_ASSERT(json_equal(loaded, v));
+        json_decref(loaded);
+    }
     if (rc == 0) {
         int again = jcs_check((const char *)once->data, once->len);
 
@@ -48,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf_init(&once);
     buf_init(&twice);
     rc = jcs_encode(&once, v);
-    check_agrees(data, size, checked, &once, rc);
+    check_agrees(data, size, checked, v, &once, rc);
     if (rc == 0) {
         again = json_loadb((const char *)once.data, once.len, LOAD_FLAGS,
                            &jerr);

@@ -64,11 +64,14 @@ struct parts {
     size_t sn;
 };
 
-/* What one worker thread keeps from line to line. */
+/* What one worker thread keeps from line to line: buffers, and the
+ * last protected header it decoded (a log's records mostly share one). */
 struct work {
     struct buf input; /* the JWS signing input */
     struct buf raw;   /* the signature's bytes */
-    json_t *hdr;      /* the last protected header */
+    struct buf prot;  /* the header hdr was read from, if kept */
+    json_t *hdr;
+    bool kept;
 };
 
 #define LINE_HEAD "{\"payload\":"
@@ -430,12 +433,17 @@ static char *bound_signer(struct line *l, const struct verify_opts *o,
 }
 
 /* The protected header's JSON, or NULL if it is not base64url JSON.
- * The worker owns it (the caller does not free it) until the next. */
+ * The worker keeps it (the caller does not free it) until a line with
+ * another header comes. */
 static const json_t *header_of(struct work *w, const struct parts *pt)
 {
     struct buf hdr;
     json_t *h = NULL;
 
+    if (w->kept && w->prot.len == pt->pn &&
+        memcmp(w->prot.data, pt->prot, pt->pn) == 0) {
+        return w->hdr;
+    }
     buf_init(&hdr);
     if (b64url_decode(&hdr, pt->prot, pt->pn) == 0) {
         h = json_loadb((char *)hdr.data, hdr.len, JSON_REJECT_DUPLICATES,
@@ -448,6 +456,9 @@ static const json_t *header_of(struct work *w, const struct parts *pt)
     }
     json_decref(w->hdr);
     w->hdr = h;
+    w->prot.len = 0;
+    /* If it cannot be kept, the next line decodes its own. */
+    w->kept = h != NULL && buf_append(&w->prot, pt->prot, pt->pn) == 0;
     return h;
 }
 
@@ -739,6 +750,7 @@ static void *worker(void *arg)
     memset(&w, 0, sizeof(w));
     buf_init(&w.input);
     buf_init(&w.raw);
+    buf_init(&w.prot);
     for (i = (size_t)b->first; i < b->n; i += (size_t)b->stride) {
         if (b->lines[i].error == NULL) {
             b->lines[i].error = check_line(&b->lines[i], b->opts, &w);
@@ -747,6 +759,7 @@ static void *worker(void *arg)
     json_decref(w.hdr);
     buf_cleanup(&w.input);
     buf_cleanup(&w.raw);
+    buf_cleanup(&w.prot);
     return NULL;
 }
 

@@ -364,6 +364,7 @@ struct jcs_scan {
     const char *p; /* next byte */
     const char *end;
     size_t depth;
+    bool jansson; /* -ERANGE for what jansson cannot hold */
     struct jcs_level lv[JCS_MAX_DEPTH];
 };
 
@@ -430,12 +431,14 @@ static size_t utf8_len(const char *p, const char *end)
 
 /* The string at s->p (its opening quote); s->p ends past the closing
  * one. *plain: no escape and nothing from U+E000 up, so the bytes sort
- * as the UTF-16 code units do (see plain() above). */
-static int scan_string(struct jcs_scan *s, bool *plain)
+ * as the UTF-16 code units do (see plain() above). *nul: it holds a
+ * U+0000. */
+static int scan_string(struct jcs_scan *s, bool *plain, bool *nul)
 {
     const char *p = s->p + 1;
 
     *plain = true;
+    *nul = false;
     while (p < s->end) {
         unsigned char c = (unsigned char)*p;
         size_t len;
@@ -456,6 +459,7 @@ static int scan_string(struct jcs_scan *s, bool *plain)
             return -EINVAL;
         }
         *plain = *plain && c < 0xee && c != '\\';
+        *nul = *nul || (len == 6 && p[4] == '0' && p[5] == '0');
         p += len;
     }
     return -EINVAL;
@@ -541,6 +545,21 @@ static int number_canonical(const char *t, size_t n)
     return rc;
 }
 
+/* Does the integer t[0..n) fit jansson's json_int_t? */
+static int integer_fits(const char *t, size_t n)
+{
+    char tmp[JCS_NUMBER_MAX + 1];
+
+    if (n > JCS_NUMBER_MAX) {
+        return -ERANGE;
+    }
+    memcpy(tmp, t, n);
+    tmp[n] = '\0';
+    errno = 0;
+    (void)strtoll(tmp, NULL, 10);
+    return errno == ERANGE ? -ERANGE : 0;
+}
+
 /* The number at s->p ('-' or a digit), in JSON's grammar. */
 static int scan_number(struct jcs_scan *s)
 {
@@ -548,6 +567,7 @@ static int scan_number(struct jcs_scan *s)
     const char *p = t + (*t == '-');
     bool whole = true;
     size_t digits;
+    int rc;
 
     if (p < s->end && *p == '0') {
         p++;
@@ -576,7 +596,11 @@ static int scan_number(struct jcs_scan *s)
     if (whole && digits <= 15) {
         return t[0] == '-' && t[1] == '0' ? -EINVAL : 0;
     }
-    return number_canonical(t, (size_t)(p - t));
+    rc = number_canonical(t, (size_t)(p - t));
+    if (rc == 0 && whole && s->jansson) {
+        rc = integer_fits(t, (size_t)(p - t));
+    }
+    return rc;
 }
 
 static int scan_word(struct jcs_scan *s, const char *w)
@@ -595,14 +619,14 @@ static int scan_key(struct jcs_scan *s)
 {
     struct jcs_level *lv = &s->lv[s->depth - 1];
     const char *k = s->p + 1;
-    bool plain;
+    bool plain, nul;
     size_t n;
     int rc;
 
     if (s->p == s->end || *s->p != '"') {
         return -EINVAL;
     }
-    rc = scan_string(s, &plain);
+    rc = scan_string(s, &plain, &nul);
     if (rc < 0) {
         return rc;
     }
@@ -618,7 +642,7 @@ static int scan_key(struct jcs_scan *s)
         return -EINVAL;
     }
     s->p++;
-    return 0;
+    return nul && s->jansson ? -ERANGE : 0;
 }
 
 /* Past '[' or '{'. *more: the level is not empty, so a value (after
@@ -647,7 +671,7 @@ static int scan_open(struct jcs_scan *s, bool object, bool *more)
  * (*more as scan_open sets it). */
 static int scan_value(struct jcs_scan *s, bool *more)
 {
-    bool plain;
+    bool plain, nul;
 
     *more = false;
     if (s->p == s->end) {
@@ -656,7 +680,7 @@ static int scan_value(struct jcs_scan *s, bool *more)
     switch (*s->p) {
     case '{': return scan_open(s, true, more);
     case '[': return scan_open(s, false, more);
-    case '"': return scan_string(s, &plain);
+    case '"': return scan_string(s, &plain, &nul);
     case 't': return scan_word(s, "true");
     case 'f': return scan_word(s, "false");
     case 'n': return scan_word(s, "null");
@@ -691,7 +715,7 @@ static int scan_after(struct jcs_scan *s, bool *more)
     return 0;
 }
 
-int jcs_check(const char *p, size_t n)
+static int check_text(const char *p, size_t n, bool jansson)
 {
     struct jcs_scan s;
     bool more = false;
@@ -703,6 +727,7 @@ int jcs_check(const char *p, size_t n)
     s.p = p;
     s.end = p + n;
     s.depth = 0;
+    s.jansson = jansson;
     /* A loop over an explicit stack: deep input cannot exhaust ours. */
     rc = scan_value(&s, &more);
     while (rc == 0 && s.depth > 0) {
@@ -714,6 +739,11 @@ int jcs_check(const char *p, size_t n)
     return rc;
 }
 
+int jcs_check(const char *p, size_t n)
+{
+    return check_text(p, n, false);
+}
+
 /* Loading checked text: the checker has proven the syntax, so the
  * loader only cuts tokens out and builds jansson values. */
 
@@ -721,6 +751,8 @@ struct jcs_loader {
     const char *p;
     const char *end;
     struct buf tmp; /* an unescaped string */
+    const char *const *keep; /* the top-level members to build, or NULL */
+    size_t depth;
 };
 
 static char unescape(const char *p)
@@ -814,6 +846,47 @@ static int load_number(struct jcs_loader *l, json_t **out)
 
 static int load_value(struct jcs_loader *l, json_t **out);
 
+/* Is k[0..n) a member to build? */
+static bool wanted(const struct jcs_loader *l, const char *k, size_t n)
+{
+    const char *const *w;
+
+    if (l->keep == NULL || l->depth != 1) {
+        return true;
+    }
+    for (w = l->keep; *w != NULL; w++) {
+        if (strlen(*w) == n && memcmp(*w, k, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Past a checked value inside an object: to the comma or brace after
+ * it. Strings are skipped whole, so brackets in them do not count. */
+static void skip_value(struct jcs_loader *l)
+{
+    size_t depth = 0;
+
+    for (;;) {
+        char c = *l->p;
+
+        if (c == '"') {
+            l->p++;
+            while (*l->p != '"') {
+                l->p += *l->p == '\\' ? 2 : 1;
+            }
+        } else if (depth == 0 && (c == ',' || c == '}')) {
+            return;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+        l->p++;
+    }
+}
+
 static int load_member(struct jcs_loader *l, json_t *obj)
 {
     const char *k;
@@ -834,6 +907,12 @@ static int load_member(struct jcs_loader *l, json_t *obj)
     }
     if (rc == 0 && memchr(k, '\0', n) != NULL) {
         rc = -ERANGE;
+    }
+    if (rc == 0 && !wanted(l, k, n)) {
+        l->p++; /* ':' */
+        skip_value(l);
+        free(own);
+        return 0;
     }
     if (rc == 0) {
         l->p++; /* ':' */
@@ -860,6 +939,7 @@ static int load_container(struct jcs_loader *l, json_t **out)
         *out = c;
         return rc;
     }
+    l->depth++;
     while (rc == 0) {
         if (object) {
             rc = load_member(l, c);
@@ -873,6 +953,7 @@ static int load_container(struct jcs_loader *l, json_t **out)
             break; /* the closing bracket */
         }
     }
+    l->depth--;
     if (rc < 0) {
         json_decref(c);
         c = NULL;
@@ -916,20 +997,30 @@ static int load_value(struct jcs_loader *l, json_t **out)
     }
 }
 
-int jcs_load(const char *p, size_t n, json_t **out)
+int jcs_load_members(const char *p, size_t n, const char *const *keep,
+                     json_t **out)
 {
     struct jcs_loader l;
     int rc;
 
     *out = NULL;
-    rc = jcs_check(p, n);
+    /* Refusing what jansson cannot hold up front lets the loader skip
+     * members unread. */
+    rc = check_text(p, n, true);
     if (rc < 0) {
         return rc;
     }
     l.p = p;
     l.end = p + n;
     buf_init(&l.tmp);
+    l.keep = keep;
+    l.depth = 0;
     rc = load_value(&l, out);
     buf_cleanup(&l.tmp);
     return rc;
+}
+
+int jcs_load(const char *p, size_t n, json_t **out)
+{
+    return jcs_load_members(p, n, NULL, out);
 }

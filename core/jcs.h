@@ -28,5 +28,10 @@ KEST_WUR int jcs_check(const char *p, size_t n);
  * errors, or -ERANGE for what jansson cannot hold (an integer beyond
  * json_int_t, a NUL in a key). */
 KEST_WUR int jcs_load(const char *p, size_t n, json_t **out);
+/* As jcs_load, but of an object's own members only those named in keep
+ * (NULL-terminated) are built; the others are checked all the same,
+ * -ERANGE included. keep NULL builds everything. */
+KEST_WUR int jcs_load_members(const char *p, size_t n,
+                              const char *const *keep, json_t **out);
 
 #endif

@@ -750,6 +750,47 @@ START_TEST(test_jcs_load_rejects)
 }
 END_TEST
 
+START_TEST(test_jcs_load_members_keeps)
+{
+    static const char doc[] =
+        "{\"a\":{\"b\":1,\"x\":[2]},\"b\":[1,{\"c\":\"]}\\\"\"}],"
+        "\"c\":\"x\",\"d\":-1.5,\"e\":null}";
+    static const char *const keep[] = {"a", "d", "zz", NULL};
+    json_t *want = json_loads("{\"a\":{\"b\":1,\"x\":[2]},\"d\":-1.5}",
+                              0, NULL);
+    json_t *got = NULL;
+
+    ck_assert_ptr_nonnull(want);
+    ck_assert_int_eq(jcs_load_members(doc, sizeof(doc) - 1, keep, &got), 0);
+    ck_assert(json_equal(got, want));
+    json_decref(got);
+    /* Not an object: all of it. */
+    ck_assert_int_eq(jcs_load_members("[1,{\"c\":2}]", 11, keep, &got), 0);
+    ck_assert_uint_eq(json_array_size(got), 2);
+    json_decref(got);
+    json_decref(want);
+}
+END_TEST
+
+/* What is not built is checked all the same. */
+START_TEST(test_jcs_load_members_checks_the_rest)
+{
+    static const char *const bad[] = {
+        "{\"a\":1,\"b\":10000000000000000000}",
+        "{\"a\":1,\"b\":{\"\\u0000\":1}}",
+        "{\"a\":1,\"b\":[1.0]}",
+        "{\"a\":1,\"b\":{\"y\":1,\"x\":2}}",
+    };
+    static const int want[] = {-ERANGE, -ERANGE, -EINVAL, -EINVAL};
+    static const char *const keep[] = {"a", NULL};
+    json_t *got = json_true();
+
+    ck_assert_int_eq(jcs_load_members(bad[_i], strlen(bad[_i]), keep, &got),
+                     want[_i]);
+    ck_assert_ptr_null(got);
+}
+END_TEST
+
 static Suite *jcs_suite(void)
 {
     Suite *s = suite_create("jcs");
@@ -796,6 +837,11 @@ static Suite *jcs_suite(void)
     tcase_add_loop_test(tc, test_jcs_load_matches_jansson, 0,
                         NELEM(canonical) + 1);
     tcase_add_loop_test(tc, test_jcs_load_rejects, 0, 5);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("jcs_load_members");
+    tcase_add_test(tc, test_jcs_load_members_keeps);
+    tcase_add_loop_test(tc, test_jcs_load_members_checks_the_rest, 0, 4);
     suite_add_tcase(s, tc);
     return s;
 }

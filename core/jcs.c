@@ -429,6 +429,35 @@ static size_t utf8_len(const char *p, const char *end)
     return len;
 }
 
+#define JCS_ONES 0x0101010101010101ull
+#define JCS_HIGHS 0x8080808080808080ull
+
+/* Past the bytes from p on that stand for themselves in a string:
+ * printable ASCII but the quote and the backslash. Eight at a time
+ * while no byte of a word can be another: a quote or a backslash makes
+ * a zero byte after the XOR, a control is below 0x20, the rest have
+ * the top bit set (a false alarm only costs a byte-wise step). */
+static const char *skip_plain(const char *p, const char *end)
+{
+    uint64_t w, q, b;
+
+    while (end - p >= 8) {
+        memcpy(&w, p, sizeof(w));
+        q = w ^ (JCS_ONES * '"');
+        b = w ^ (JCS_ONES * '\\');
+        if ((((q - JCS_ONES) & ~q) | ((b - JCS_ONES) & ~b) |
+             ((w - JCS_ONES * 0x20) & ~w) | w) & JCS_HIGHS) {
+            break;
+        }
+        p += 8;
+    }
+    while (p < end && (unsigned char)*p >= 0x20 &&
+           (unsigned char)*p < 0x80 && *p != '"' && *p != '\\') {
+        p++;
+    }
+    return p;
+}
+
 /* The string at s->p (its opening quote); s->p ends past the closing
  * one. *plain: no escape and nothing from U+E000 up, so the bytes sort
  * as the UTF-16 code units do (see plain() above). *nul: it holds a
@@ -439,17 +468,13 @@ static int scan_string(struct jcs_scan *s, bool *plain, bool *nul)
 
     *plain = true;
     *nul = false;
-    while (p < s->end) {
+    while ((p = skip_plain(p, s->end)) < s->end) {
         unsigned char c = (unsigned char)*p;
         size_t len;
 
         if (c == '"') {
             s->p = p + 1;
             return 0;
-        }
-        if (c >= 0x20 && c < 0x80 && c != '\\') {
-            p++;
-            continue;
         }
         if (c < 0x20) {
             return -EINVAL;
@@ -768,23 +793,41 @@ static char unescape(const char *p)
     }
 }
 
+/* The closing quote of the checked string that opens at p: the first
+ * quote after it that an even run of backslashes precedes. */
+static const char *string_end(const char *p, const char *end)
+{
+    const char *q = p + 1;
+
+    for (;;) {
+        const char *b;
+
+        q = memchr(q, '"', (size_t)(end - q));
+        for (b = q; b[-1] == '\\'; b--) {
+            continue; /* the opening quote stops the run */
+        }
+        if ((q - b) % 2 == 0) {
+            return q;
+        }
+        q++;
+    }
+}
+
 /* The string at l->p: *s is its content in the text when it has no
  * escape, else in l->tmp (valid until the next string). */
 static int load_string(struct jcs_loader *l, const char **s, size_t *n)
 {
     const char *p = l->p + 1;
-    const char *q = p;
+    const char *q = string_end(l->p, l->end);
     int rc = 0;
 
-    while (*q != '"' && *q != '\\') {
-        q++;
-    }
-    if (*q == '"') {
+    if (memchr(p, '\\', (size_t)(q - p)) == NULL) {
         *s = p;
         *n = (size_t)(q - p);
         l->p = q + 1;
         return 0;
     }
+    q = p;
     l->tmp.len = 0;
     while (rc == 0 && *q != '"') {
         if (*q == '\\') {
@@ -855,7 +898,8 @@ static bool wanted(const struct jcs_loader *l, const char *k, size_t n)
         return true;
     }
     for (w = l->keep; *w != NULL; w++) {
-        if (strlen(*w) == n && memcmp(*w, k, n) == 0) {
+        if ((n == 0 || (*w)[0] == k[0]) && strncmp(*w, k, n) == 0 &&
+            (*w)[n] == '\0') {
             return true;
         }
     }
@@ -872,10 +916,7 @@ static void skip_value(struct jcs_loader *l)
         char c = *l->p;
 
         if (c == '"') {
-            l->p++;
-            while (*l->p != '"') {
-                l->p += *l->p == '\\' ? 2 : 1;
-            }
+            l->p = string_end(l->p, l->end);
         } else if (depth == 0 && (c == ',' || c == '}')) {
             return;
         } else if (c == '{' || c == '[') {

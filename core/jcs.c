@@ -776,8 +776,7 @@ struct jcs_loader {
     const char *p;
     const char *end;
     struct buf tmp; /* an unescaped string */
-    const char *const *keep; /* the top-level members to build, or NULL */
-    size_t depth;
+    const struct jcs_keep *keep; /* members of this object to build */
 };
 
 static char unescape(const char *p)
@@ -889,21 +888,24 @@ static int load_number(struct jcs_loader *l, json_t **out)
 
 static int load_value(struct jcs_loader *l, json_t **out);
 
-/* Is k[0..n) a member to build? */
-static bool wanted(const struct jcs_loader *l, const char *k, size_t n)
+/* The entry for member k[0..n) in l->keep, or NULL if it is not to
+ * be built; keep NULL builds all, as the entry whole. */
+static const struct jcs_keep *wanted(const struct jcs_loader *l,
+                                     const char *k, size_t n)
 {
-    const char *const *w;
+    static const struct jcs_keep whole = {"", NULL};
+    const struct jcs_keep *w;
 
-    if (l->keep == NULL || l->depth != 1) {
-        return true;
+    if (l->keep == NULL) {
+        return &whole;
     }
-    for (w = l->keep; *w != NULL; w++) {
-        if ((n == 0 || (*w)[0] == k[0]) && strncmp(*w, k, n) == 0 &&
-            (*w)[n] == '\0') {
-            return true;
+    for (w = l->keep; w->name != NULL; w++) {
+        if ((n == 0 || w->name[0] == k[0]) && strncmp(w->name, k, n) == 0 &&
+            w->name[n] == '\0') {
+            return w;
         }
     }
-    return false;
+    return NULL;
 }
 
 /* Past a checked value inside an object: to the comma or brace after
@@ -928,39 +930,51 @@ static void skip_value(struct jcs_loader *l)
     }
 }
 
+/* A member's key: *k in the text or l->tmp, copied to *own (to free)
+ * when in l->tmp, which the value may reuse. */
+static int load_key(struct jcs_loader *l, const char **k, size_t *n,
+                    char **own)
+{
+    int rc = load_string(l, k, n);
+
+    *own = NULL;
+    if (rc == 0 && *k == (const char *)l->tmp.data) {
+        *own = malloc(*n + 1);
+        if (*own == NULL) {
+            return -ENOMEM;
+        }
+        memcpy(*own, *k, *n);
+        *k = *own;
+    }
+    if (rc == 0 && memchr(*k, '\0', *n) != NULL) {
+        rc = -ERANGE;
+    }
+    l->p++; /* ':' */
+    return rc;
+}
+
 static int load_member(struct jcs_loader *l, json_t *obj)
 {
+    const struct jcs_keep *keep = l->keep;
+    const struct jcs_keep *w;
     const char *k;
-    char *own = NULL;
+    char *own;
     json_t *v = NULL;
     size_t n;
     int rc;
 
-    rc = load_string(l, &k, &n);
-    /* An escaped key lives in l->tmp, which the value may reuse. */
-    if (rc == 0 && k == (const char *)l->tmp.data) {
-        own = malloc(n + 1);
-        rc = own != NULL ? 0 : -ENOMEM;
-        if (own != NULL) {
-            memcpy(own, k, n);
-            k = own;
-        }
-    }
-    if (rc == 0 && memchr(k, '\0', n) != NULL) {
-        rc = -ERANGE;
-    }
-    if (rc == 0 && !wanted(l, k, n)) {
-        l->p++; /* ':' */
+    rc = load_key(l, &k, &n, &own);
+    w = rc == 0 ? wanted(l, k, n) : NULL;
+    if (rc == 0 && w == NULL) {
         skip_value(l);
-        free(own);
-        return 0;
-    }
-    if (rc == 0) {
-        l->p++; /* ':' */
+    } else if (rc == 0) {
+        /* Its own list applies to an object; anything else is whole. */
+        l->keep = *l->p == '{' ? w->only : NULL;
         rc = load_value(l, &v);
-    }
-    if (rc == 0 && json_object_setn_new_nocheck(obj, k, n, v) < 0) {
-        rc = -ENOMEM; /* the value went with the failure */
+        l->keep = keep;
+        if (rc == 0 && json_object_setn_new_nocheck(obj, k, n, v) < 0) {
+            rc = -ENOMEM; /* the value went with the failure */
+        }
     }
     free(own);
     return rc;
@@ -980,7 +994,6 @@ static int load_container(struct jcs_loader *l, json_t **out)
         *out = c;
         return rc;
     }
-    l->depth++;
     while (rc == 0) {
         if (object) {
             rc = load_member(l, c);
@@ -994,7 +1007,6 @@ static int load_container(struct jcs_loader *l, json_t **out)
             break; /* the closing bracket */
         }
     }
-    l->depth--;
     if (rc < 0) {
         json_decref(c);
         c = NULL;
@@ -1038,7 +1050,7 @@ static int load_value(struct jcs_loader *l, json_t **out)
     }
 }
 
-int jcs_load_members(const char *p, size_t n, const char *const *keep,
+int jcs_load_members(const char *p, size_t n, const struct jcs_keep *keep,
                      json_t **out)
 {
     struct jcs_loader l;
@@ -1054,8 +1066,7 @@ int jcs_load_members(const char *p, size_t n, const char *const *keep,
     l.p = p;
     l.end = p + n;
     buf_init(&l.tmp);
-    l.keep = keep;
-    l.depth = 0;
+    l.keep = *p == '{' ? keep : NULL;
     rc = load_value(&l, out);
     buf_cleanup(&l.tmp);
     return rc;

@@ -28,10 +28,18 @@ KEST_WUR int jcs_check(const char *p, size_t n);
  * errors, or -ERANGE for what jansson cannot hold (an integer beyond
  * json_int_t, a NUL in a key). */
 KEST_WUR int jcs_load(const char *p, size_t n, json_t **out);
-/* As jcs_load, but of an object's own members only those named in keep
- * (NULL-terminated) are built; the others are checked all the same,
- * -ERANGE included. keep NULL builds everything. */
+/* Which members of an object to build: a list ending in a NULL name.
+ * only NULL builds the member whole; else, if the member is an object,
+ * only its members that list names. */
+struct jcs_keep {
+    const char *name;
+    const struct jcs_keep *only;
+};
+
+/* As jcs_load, but of an object only the members keep names are built
+ * (keep NULL builds everything); the others are checked all the same,
+ * -ERANGE included. */
 KEST_WUR int jcs_load_members(const char *p, size_t n,
-                              const char *const *keep, json_t **out);
+                              const struct jcs_keep *keep, json_t **out);
 
 #endif

@@ -620,10 +620,18 @@ static bool split_line(const struct line *l, struct parts *pt)
  * other member must add it here, or it would see the member missing
  * (test_verify's full_parse runs, which build everything, would
  * disagree). */
-static const char *const read_members[] = {
-    "entry_id", "gap", "identity", "labels", "log_prev", "operation",
-    "parent_ids", "process", "schema_version", "seq", "timestamp_ms",
-    NULL,
+static const struct jcs_keep read_process[] = {
+    {"instance", NULL},
+    {NULL, NULL},
+};
+
+static const struct jcs_keep read_members[] = {
+    {"entry_id", NULL},   {"gap", NULL},
+    {"identity", NULL},   {"labels", NULL},
+    {"log_prev", NULL},   {"operation", NULL},
+    {"parent_ids", NULL}, {"process", read_process},
+    {"schema_version", NULL}, {"seq", NULL},
+    {"timestamp_ms", NULL}, {NULL, NULL},
 };
 
 /* The common case: the line has the record's layout and its payload is
@@ -633,7 +641,7 @@ static const char *const read_members[] = {
 static bool load_fast(struct line *l, const struct verify_opts *o,
                       struct parts *pt)
 {
-    const char *const *keep = o->each != NULL ? NULL : read_members;
+    const struct jcs_keep *keep = o->each != NULL ? NULL : read_members;
     json_t *pl;
 
     if (!split_line(l, pt) ||

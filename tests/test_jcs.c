@@ -753,11 +753,18 @@ END_TEST
 START_TEST(test_jcs_load_members_keeps)
 {
     static const char doc[] =
-        "{\"a\":{\"b\":1,\"x\":[2]},\"b\":[1,{\"c\":\"]}\\\"\"}],"
-        "\"c\":\"x\",\"d\":-1.5,\"e\":null}";
-    static const char *const keep[] = {"a", "d", "zz", NULL};
-    json_t *want = json_loads("{\"a\":{\"b\":1,\"x\":[2]},\"d\":-1.5}",
-                              0, NULL);
+        "{\"\\n\":[{\"j\":1}],\"a\":{\"b\":1,\"x\":[2]},"
+        "\"b\":[1,{\"c\":\"]}\\\"\"}],\"c\":\"x\",\"d\":-1.5,"
+        "\"e\":{\"f\":{\"g\":1,\"h\":2},\"i\":3}}";
+    static const struct jcs_keep only_f[] = {{"f", NULL}, {NULL, NULL}};
+    static const struct jcs_keep only_j[] = {{"k", NULL}, {NULL, NULL}};
+    static const struct jcs_keep keep[] = {
+        {"a", NULL}, {"d", NULL}, {"zz", NULL}, {"e", only_f},
+        {"\n", only_j}, {NULL, NULL},
+    };
+    json_t *want = json_loads("{\"a\":{\"b\":1,\"x\":[2]},\"d\":-1.5,"
+                              "\"e\":{\"f\":{\"g\":1,\"h\":2}},"
+                              "\"\\n\":[{\"j\":1}]}", 0, NULL);
     json_t *got = NULL;
 
     ck_assert_ptr_nonnull(want);
@@ -782,7 +789,7 @@ START_TEST(test_jcs_load_members_checks_the_rest)
         "{\"a\":1,\"b\":{\"y\":1,\"x\":2}}",
     };
     static const int want[] = {-ERANGE, -ERANGE, -EINVAL, -EINVAL};
-    static const char *const keep[] = {"a", NULL};
+    static const struct jcs_keep keep[] = {{"a", NULL}, {NULL, NULL}};
     json_t *got = json_true();
 
     ck_assert_int_eq(jcs_load_members(bad[_i], strlen(bad[_i]), keep, &got),

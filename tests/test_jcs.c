@@ -540,14 +540,13 @@ static bool encodes_to_itself(const char *text, size_t n)
 static void check_agrees(const char *text, size_t n)
 {
     int rc = jcs_check(text, n);
+    json_t *v = json_loadb(text, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 
-    if (rc == -E2BIG ||
-        json_loadb(text, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL) ==
-            NULL) {
-        return;
+    if (rc != -E2BIG && v != NULL) {
+        ck_assert_msg((rc == 0) == encodes_to_itself(text, n),
+                      "jcs_check %d on %.*s", rc, (int)n, text);
     }
-    ck_assert_msg((rc == 0) == encodes_to_itself(text, n),
-                  "jcs_check %d on %.*s", rc, (int)n, text);
+    json_decref(v);
 }
 
 static void check_encoded(const json_t *v)

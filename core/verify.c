@@ -53,6 +53,33 @@ struct batch {
     int first;
 };
 
+/* Where a record line's members are: the payload text begins at
+ * LINE_HEAD, then come the protected header and the signature, each a
+ * span of the line (base64url, so the JSON strings are their bytes). */
+struct parts {
+    size_t plen;
+    const char *prot;
+    size_t pn;
+    const char *sig;
+    size_t sn;
+};
+
+/* What one worker thread keeps from line to line: buffers, and the
+ * last protected header it decoded (a log's records mostly share one). */
+struct work {
+    struct buf input; /* the JWS signing input */
+    struct buf raw;   /* the signature's bytes */
+    struct buf prot;  /* the header hdr was read from, if kept */
+    json_t *hdr;
+    bool kept;
+};
+
+#define LINE_HEAD "{\"payload\":"
+#define LINE_PROT ",\"protected\":\""
+#define LINE_SIG "\",\"signature\":\""
+#define LINE_TAIL "\"}"
+#define LEN(s) (sizeof(s) - 1)
+
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 
 static char *fmt(const char *f, ...)
@@ -405,46 +432,81 @@ static char *bound_signer(struct line *l, const struct verify_opts *o,
     return err;
 }
 
-static char *check_signature(struct line *l, const struct verify_opts *o,
-                             const char *prot, size_t pn, const char *pb64,
-                             size_t bn, const char *sig)
+/* The protected header's JSON, or NULL if it is not base64url JSON.
+ * The worker keeps it (the caller does not free it) until a line with
+ * another header comes. */
+static const json_t *header_of(struct work *w, const struct parts *pt)
 {
+    struct buf hdr;
+    json_t *h = NULL;
+
+    if (w->kept && w->prot.len == pt->pn &&
+        memcmp(w->prot.data, pt->prot, pt->pn) == 0) {
+        return w->hdr;
+    }
+    buf_init(&hdr);
+    if (b64url_decode(&hdr, pt->prot, pt->pn) == 0) {
+        h = json_loadb((char *)hdr.data, hdr.len, JSON_REJECT_DUPLICATES,
+                       NULL);
+    }
+    buf_cleanup(&hdr);
+    if (h != NULL && !json_is_object(h)) {
+        json_decref(h);
+        h = NULL;
+    }
+    json_decref(w->hdr);
+    w->hdr = h;
+    w->prot.len = 0;
+    /* If it cannot be kept, the next line decodes its own. */
+    w->kept = h != NULL && buf_append(&w->prot, pt->prot, pt->pn) == 0;
+    return h;
+}
+
+/* Keep the signing input and the signature for settle(), which checks
+ * them once it knows the key. */
+static char *defer(struct line *l, const struct work *w, const char *alg)
+{
+    l->dalg = strdup(alg);
+    if (l->dalg == NULL ||
+        buf_append(&l->din, w->input.data, w->input.len) < 0 ||
+        buf_append(&l->dsig, w->raw.data, w->raw.len) < 0) {
+        return fmt("out of memory");
+    }
+    return NULL;
+}
+
+/* w->input holds the signing input. */
+static char *check_signature(struct line *l, const struct verify_opts *o,
+                             struct work *w, const struct parts *pt)
+{
+    const json_t *h = header_of(w, pt);
     const char *alg;
     const char *kid;
-    struct buf hdr, raw, input;
-    json_t *h = NULL;
     struct key *k = NULL;
     struct key *owned = NULL;
     char *err = NULL;
     int rc;
 
-    buf_init(&hdr);
-    buf_init(&raw);
-    buf_init(&input);
-    if (b64url_decode(&hdr, prot, pn) < 0 ||
-        (h = json_loadb((char *)hdr.data, hdr.len, JSON_REJECT_DUPLICATES,
-                        NULL)) == NULL || !json_is_object(h)) {
-        err = fmt("protected header is not base64url JSON");
-        goto out;
+    if (h == NULL) {
+        return fmt("protected header is not base64url JSON");
     }
     alg = json_string_value(json_object_get(h, "alg"));
     kid = json_string_value(json_object_get(h, "kid"));
     if (alg == NULL) {
-        err = fmt("protected header has no alg");
-        goto out;
+        return fmt("protected header has no alg");
     }
     if (strcmp(alg, "none") == 0) {
         l->gap = true;
-        if (sig[0] != '\0' ||
+        if (pt->sn != 0 ||
             strcmp(json_string_value(json_object_get(l->payload,
                                                      "operation")),
                    "gap") != 0) {
-            err = fmt("unsigned record that is not a gap");
+            return fmt("unsigned record that is not a gap");
         }
-        goto out;
+        return NULL;
     }
     if (o->no_signatures) {
-        goto out;
+        return NULL;
     }
     err = signer_key(l, o, h, &k, &owned);
     if (err != NULL) {
@@ -453,25 +515,17 @@ static char *check_signature(struct line *l, const struct verify_opts *o,
     if (err != NULL) {
         goto out;
     }
-    if (b64url_decode(&raw, sig, strlen(sig)) < 0) {
+    w->raw.len = 0;
+    if (b64url_decode(&w->raw, pt->sig, pt->sn) < 0) {
         err = fmt("signature is not base64url");
         goto out;
     }
-    if (buf_append(&input, prot, pn) < 0 || buf_putc(&input, '.') < 0 ||
-        buf_append(&input, pb64, bn) < 0) {
-        err = fmt("out of memory");
-        goto out;
-    }
     if (l->deferred) {
-        l->dalg = strdup(alg);
-        l->din = input;
-        l->dsig = raw;
-        buf_init(&input);
-        buf_init(&raw);
-        err = l->dalg ? NULL : fmt("out of memory");
+        err = defer(l, w, alg);
         goto out;
     }
-    rc = key_verify(k, alg, input.data, input.len, raw.data, raw.len);
+    rc = key_verify(k, alg, w->input.data, w->input.len, w->raw.data,
+                    w->raw.len);
     if (rc == -EPROTO) {
         err = fmt("key type mismatch: alg %s with a %s key", alg,
                   key_alg(k));
@@ -479,11 +533,7 @@ static char *check_signature(struct line *l, const struct verify_opts *o,
         err = fmt("bad signature (kid %s)", kid);
     }
 out:
-    json_decref(h);
     key_free(owned);
-    buf_cleanup(&hdr);
-    buf_cleanup(&raw);
-    buf_cleanup(&input);
     return err;
 }
 
@@ -518,33 +568,116 @@ static char *check_jwt_svid(struct line *l, const struct verify_opts *o)
     return err;
 }
 
-static char *check_line(struct line *l, const struct verify_opts *o)
+static bool b64url_char(char c)
 {
-    static const size_t head = sizeof("{\"payload\":") - 1;
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/* The start of the base64url run that ends at end, not before start. */
+static const char *b64_back(const char *start, const char *end)
+{
+    while (end > start && b64url_char(end[-1])) {
+        end--;
+    }
+    return end;
+}
+
+/* A canonical line is LINE_HEAD payload LINE_PROT P LINE_SIG S
+ * LINE_TAIL. P and S are base64url and hold no quote, so they are
+ * found from the end and the payload is what is left. False if the
+ * line is not laid out so. */
+static bool split_line(const struct line *l, struct parts *pt)
+{
+    const char *t = l->text + LEN(LINE_HEAD);
+    const char *e = l->text + l->len;
+
+    if (l->len < LEN(LINE_HEAD) + LEN(LINE_TAIL) ||
+        memcmp(l->text, LINE_HEAD, LEN(LINE_HEAD)) != 0 ||
+        memcmp(e - LEN(LINE_TAIL), LINE_TAIL, LEN(LINE_TAIL)) != 0) {
+        return false;
+    }
+    e -= LEN(LINE_TAIL);
+    pt->sig = b64_back(t, e);
+    pt->sn = (size_t)(e - pt->sig);
+    if ((size_t)(pt->sig - t) < LEN(LINE_SIG) ||
+        memcmp(pt->sig - LEN(LINE_SIG), LINE_SIG, LEN(LINE_SIG)) != 0) {
+        return false;
+    }
+    e = pt->sig - LEN(LINE_SIG);
+    pt->prot = b64_back(t, e);
+    pt->pn = (size_t)(e - pt->prot);
+    if ((size_t)(pt->prot - t) < LEN(LINE_PROT) ||
+        memcmp(pt->prot - LEN(LINE_PROT), LINE_PROT, LEN(LINE_PROT)) != 0) {
+        return false;
+    }
+    pt->plen = (size_t)(pt->prot - LEN(LINE_PROT) - t);
+    return true;
+}
+
+/* The payload members the checks below and settle() read. Only these
+ * are built (unless the caller wants whole payloads); a check of any
+ * other member must add it here, or it would see the member missing
+ * (test_verify's full_parse runs, which build everything, would
+ * disagree). */
+static const struct jcs_keep read_process[] = {
+    {"instance", NULL},
+    {NULL, NULL},
+};
+
+static const struct jcs_keep read_members[] = {
+    {"entry_id", NULL},   {"gap", NULL},
+    {"identity", NULL},   {"labels", NULL},
+    {"log_prev", NULL},   {"operation", NULL},
+    {"parent_ids", NULL}, {"process", read_process},
+    {"schema_version", NULL}, {"seq", NULL},
+    {"timestamp_ms", NULL}, {NULL, NULL},
+};
+
+/* The common case: the line has the record's layout and its payload is
+ * canonical, which makes the whole line canonical (the three members
+ * are in order). One pass checks the payload, one builds it. False
+ * sends the line to load_slow(). */
+static bool load_fast(struct line *l, const struct verify_opts *o,
+                      struct parts *pt)
+{
+    const struct jcs_keep *keep = o->each != NULL ? NULL : read_members;
+    json_t *pl;
+
+    if (!split_line(l, pt) ||
+        jcs_load_members(l->text + LEN(LINE_HEAD), pt->plen, keep,
+                         &pl) < 0) {
+        return false;
+    }
+    if (!json_is_object(pl)) {
+        json_decref(pl);
+        return false;
+    }
+    l->payload = pl;
+    return true;
+}
+
+/* Any line: parse it whole, then prove it canonical by encoding it
+ * again. Slow, but it tells what is wrong with a line. */
+static char *load_slow(struct line *l, struct parts *pt)
+{
     json_error_t jerr;
-    struct buf canon, pb64;
-    const char *prot;
-    const char *sig;
+    struct buf canon;
     json_t *root;
     json_t *pl;
     char *err = NULL;
-    size_t plen;
 
-    if (l->len == 0) {
-        return fmt("empty line");
-    }
     root = json_loadb(l->text, l->len, JSON_REJECT_DUPLICATES |
                       JSON_ALLOW_NUL, &jerr);
     if (root == NULL) {
         return fmt("damaged line, not JSON (%s)", jerr.text);
     }
     buf_init(&canon);
-    buf_init(&pb64);
     pl = json_object_get(root, "payload");
-    prot = json_string_value(json_object_get(root, "protected"));
-    sig = json_string_value(json_object_get(root, "signature"));
     if (!json_is_object(root) || json_object_size(root) != 3 ||
-        !json_is_object(pl) || prot == NULL || sig == NULL) {
+        !json_is_object(pl) ||
+        !json_is_string(json_object_get(root, "protected")) ||
+        !json_is_string(json_object_get(root, "signature"))) {
         err = fmt("not a record: want payload, protected and signature");
         goto out;
     }
@@ -563,46 +696,92 @@ static char *check_line(struct line *l, const struct verify_opts *o)
         err = fmt("signature is not base64url");
         goto out;
     }
+    /* Canonical with base64url strings: laid out as split_line reads. */
+    if (!split_line(l, pt)) {
+        err = fmt("not a record: want payload, protected and signature");
+        goto out;
+    }
     l->payload = json_incref(pl);
-    err = check_payload(l, pl);
-    if (err != NULL) {
-        goto out;
-    }
-    /* Canonical, so the payload bytes are the line's own: everything
-     * between the head and the protected member. */
-    plen = l->len - head - strlen(prot) - strlen(sig) -
-           (sizeof(",\"protected\":\"\",\"signature\":\"\"}") - 1);
-    if (b64url_encode(&pb64, l->text + head, plen) < 0) {
-        err = fmt("out of memory");
-        goto out;
-    }
-    if (record_hash_parts(prot, strlen(prot), (char *)pb64.data, pb64.len,
-                          sig, strlen(sig), l->hash) < 0) {
-        err = fmt("cannot hash record");
-        goto out;
-    }
-    err = check_signature(l, o, prot, strlen(prot), (char *)pb64.data,
-                          pb64.len, sig);
-    if (err == NULL) {
-        err = check_jwt_svid(l, o);
-    }
 out:
     json_decref(root);
     buf_cleanup(&canon);
-    buf_cleanup(&pb64);
+    return err;
+}
+
+/* protected "." BASE64URL(payload), into w->input (RFC 7515 5.2). */
+static int signing_input(struct work *w, const struct line *l,
+                         const struct parts *pt)
+{
+    int rc;
+
+    w->input.len = 0;
+    rc = buf_reserve(&w->input, pt->pn + 1 + (pt->plen + 2) / 3 * 4);
+    if (rc == 0) {
+        rc = buf_append(&w->input, pt->prot, pt->pn);
+    }
+    if (rc == 0) {
+        rc = buf_putc(&w->input, '.');
+    }
+    if (rc == 0) {
+        rc = b64url_encode(&w->input, l->text + LEN(LINE_HEAD), pt->plen);
+    }
+    return rc;
+}
+
+static char *check_line(struct line *l, const struct verify_opts *o,
+                        struct work *w)
+{
+    struct parts pt;
+    const char *pb64;
+    char *err;
+
+    if (l->len == 0) {
+        return fmt("empty line");
+    }
+    if (o->full_parse || !load_fast(l, o, &pt)) {
+        err = load_slow(l, &pt);
+        if (err != NULL) {
+            return err;
+        }
+    }
+    err = check_payload(l, l->payload);
+    if (err != NULL) {
+        return err;
+    }
+    if (signing_input(w, l, &pt) < 0) {
+        return fmt("out of memory");
+    }
+    pb64 = (const char *)w->input.data + pt.pn + 1;
+    if (record_hash_parts(pt.prot, pt.pn, pb64, w->input.len - pt.pn - 1,
+                          pt.sig, pt.sn, l->hash) < 0) {
+        return fmt("cannot hash record");
+    }
+    err = check_signature(l, o, w, &pt);
+    if (err == NULL) {
+        err = check_jwt_svid(l, o);
+    }
     return err;
 }
 
 static void *worker(void *arg)
 {
     struct batch *b = arg;
+    struct work w;
     size_t i;
 
+    memset(&w, 0, sizeof(w));
+    buf_init(&w.input);
+    buf_init(&w.raw);
+    buf_init(&w.prot);
     for (i = (size_t)b->first; i < b->n; i += (size_t)b->stride) {
         if (b->lines[i].error == NULL) {
-            b->lines[i].error = check_line(&b->lines[i], b->opts);
+            b->lines[i].error = check_line(&b->lines[i], b->opts, &w);
         }
     }
+    json_decref(w.hdr);
+    buf_cleanup(&w.input);
+    buf_cleanup(&w.raw);
+    buf_cleanup(&w.prot);
     return NULL;
 }
 

@@ -33,6 +33,9 @@ struct verify_opts {
     const char *expect_head; /* NULL, or the hash the last log must end on */
     int threads;             /* 0: one per online CPU */
     size_t max_issues;       /* issues kept for the report (0: 20) */
+    /* Test aid: read every line the slow way (parse it whole, encode it
+     * again, compare), which must find exactly what the fast one does. */
+    bool full_parse;
     /* Called for each valid record, in order, if set (kest show). */
     void (*each)(void *ctx, const char *log, uint64_t line,
                  const char *hash, json_t *payload);

@@ -4,6 +4,7 @@
 #include <check.h>
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -414,6 +415,388 @@ START_TEST(test_jcs_number_roundtrip)
 }
 END_TEST
 
+/* Canonical texts jcs_check must accept as they are. */
+static const char *const canonical[] = {
+    "{}",
+    "[]",
+    "0",
+    "-1",
+    "\"\"",
+    "null",
+    "[true,false,null]",
+    "{\"\":0}",
+    "{\"a\":{\"b\":[1,{}]},\"b\":[]}",
+    "\"\\u0000\\u001f\\b\\t\\n\\f\\r\\\"\\\\/\x7f\"",
+    "{\"\\n\":1,\"\\\"\":2,\"\\\\\":3}",
+    "{\"\xf0\x9f\x98\x80\":1,\"\xee\x80\x80\":2}", /* U+1F600, U+E000 */
+    "{\"\xe2\x82\xac\":1,\"\xf0\x9f\x98\x80\":2}", /* U+20AC, U+1F600 */
+    "1e+21",
+    "100000000000000000000",
+    "-5e-324",
+    "0.000001",
+    "1e-7",
+    "9007199254740992",
+    "1152921504606847000",
+    "999999999999999",
+    "-999999999999999",
+    "[1.5,-0.5,333333333.3333333]",
+};
+
+/* Not canonical, one way each. */
+static const char *const noncanonical[] = {
+    "",
+    " {}",
+    "{} ",
+    "{}\n",
+    "{\"a\": 1}",
+    "{\"a\" :1}",
+    "[1, 2]",
+    "{\"b\":1,\"a\":2}",
+    "{\"a\":1,\"a\":1}",
+    "{\"a\":{\"d\":1,\"c\":2}}",
+    "{\"ab\":1,\"a\":2}",
+    "{\"\xee\x80\x80\":1,\"\xf0\x9f\x98\x80\":2}", /* U+E000, U+1F600 */
+    "{\"\\n\":1,\"\\n\":2}",
+    "{\"\\\\\":1,\"\\\"\":2}",
+    "\"\\u0041\"",
+    "\"\\/\"",
+    "\"\\u001F\"",
+    "\"\\u000a\"",
+    "\"\\u007f\"",
+    "\"\\u00e9\"",
+    "\"\\ud800\"",
+    "\"\\ud83d\\ude00\"",
+    "\"\\x\"",
+    "\"\\",
+    "\"\x01\"",
+    "\"\t\"",
+    "\"\xff\"",
+    "\"\xc0\x80\"",
+    "\"\xed\xa0\x80\"",
+    "\"\xf4\x90\x80\x80\"",
+    "\"ok\xe2\x82\"",
+    "\"\x80\"",
+    "{\"\xff\":1}",
+    "1.0",
+    "1e2",
+    "1E+21",
+    "1e21",
+    "-0",
+    "-0.0",
+    "01",
+    "-01",
+    "00",
+    "0.10",
+    ".5",
+    "+1",
+    "1.",
+    "-",
+    "1e",
+    "1e+",
+    "9007199254740993",
+    "123456789012345678",
+    "1000000000000000000000",
+    "NaN",
+    "Infinity",
+    "{}x",
+    "{}{}",
+    "[]]",
+    "\"a\"b",
+    "truex",
+    "nul",
+    "True",
+    "[1,]",
+    "{\"a\":1,}",
+    "{,}",
+    "[,1]",
+    "{\"a\"}",
+    "{\"a\":}",
+    "{1:2}",
+    "[1:2]",
+    "{\"a\":1]",
+    "[1}",
+    "\"\\u0000",
+};
+
+static bool encodes_to_itself(const char *text, size_t n)
+{
+    json_t *v = json_loadb(text, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    struct buf b;
+    bool same;
+
+    if (v == NULL) {
+        return false;
+    }
+    buf_init(&b);
+    same = jcs_encode(&b, v) == 0 && b.len == n &&
+           memcmp(b.data, text, n) == 0;
+    buf_cleanup(&b);
+    json_decref(v);
+    return same;
+}
+
+/* jcs_check must agree with "parse, encode, compare" on any text
+ * jansson reads; -E2BIG aside. */
+static void check_agrees(const char *text, size_t n)
+{
+    int rc = jcs_check(text, n);
+    json_t *v = json_loadb(text, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+
+    if (rc != -E2BIG && v != NULL) {
+        ck_assert_msg((rc == 0) == encodes_to_itself(text, n),
+                      "jcs_check %d on %.*s", rc, (int)n, text);
+    }
+    json_decref(v);
+}
+
+static void check_encoded(const json_t *v)
+{
+    char *text = encode_ok(v);
+
+    ck_assert_msg(jcs_check(text, strlen(text)) == 0, "rejects %s", text);
+    free(text);
+}
+
+START_TEST(test_jcs_check_rfc8785_vectors)
+{
+    char path[4096];
+    struct buf in, want;
+    json_t *v;
+
+    buf_init(&in);
+    buf_init(&want);
+    snprintf(path, sizeof(path), "%s/%s.input.json", KEST_SHARED_JCS,
+             vectors[_i]);
+    read_all(path, &in);
+    snprintf(path, sizeof(path), "%s/%s.output.json", KEST_SHARED_JCS,
+             vectors[_i]);
+    read_all(path, &want);
+    ck_assert_int_eq(jcs_check((char *)want.data, want.len), 0);
+    ck_assert_int_eq(jcs_check((char *)in.data, in.len), -EINVAL);
+    v = json_loadb((char *)in.data, in.len, JSON_DECODE_ANY, NULL);
+    ck_assert_ptr_nonnull(v);
+    check_encoded(v);
+    json_decref(v);
+    buf_cleanup(&in);
+    buf_cleanup(&want);
+}
+END_TEST
+
+/* Every output of the encoder tests above passes the check. */
+START_TEST(test_jcs_check_encoder_outputs)
+{
+    json_t *v = json_array();
+    json_t *o = json_object();
+    size_t i;
+
+    for (i = 0; i < NELEM(escapes); i++) {
+        json_array_append_new(v, json_stringn(escapes[i].in, escapes[i].n));
+        json_object_setn_new(o, escapes[i].in, escapes[i].n,
+                             json_integer((json_int_t)i));
+    }
+    for (i = 0; i < NELEM(key_pairs); i++) {
+        json_object_set_new(o, key_pairs[i].lo, json_true());
+        json_object_set_new(o, key_pairs[i].hi, json_false());
+    }
+    for (i = 0; i < NELEM(ints); i++) {
+        json_array_append_new(v, json_integer(ints[i].v));
+    }
+    for (i = 0; i < NELEM(doubles); i++) {
+        json_array_append_new(v, json_real(from_bits(doubles[i].bits)));
+    }
+    for (i = 0; i < NELEM(literals); i++) {
+        json_array_append_new(v, json_real(literals[i].d));
+    }
+    for (i = 0; i < 200; i++) {
+        uint64_t bits = 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);
+        double d = from_bits(bits ^ bits >> 29);
+
+        json_array_append_new(v, json_real(isfinite(d) ? d : 1.5));
+    }
+    json_array_append_new(v, o);
+    check_encoded(v);
+    for (i = 0; i < json_array_size(v); i++) {
+        check_encoded(json_array_get(v, i));
+    }
+    json_decref(v);
+}
+END_TEST
+
+START_TEST(test_jcs_check_accepts)
+{
+    const char *t = canonical[_i];
+
+    ck_assert_msg(jcs_check(t, strlen(t)) == 0, "rejects %s", t);
+    ck_assert_msg(encodes_to_itself(t, strlen(t)) ||
+                      strcmp(t, "100000000000000000000") == 0,
+                  "the encoder does not write %s", t);
+}
+END_TEST
+
+START_TEST(test_jcs_check_rejects)
+{
+    const char *t = noncanonical[_i];
+
+    ck_assert_msg(jcs_check(t, strlen(t)) == -EINVAL, "accepts %s", t);
+    ck_assert(!encodes_to_itself(t, strlen(t)));
+}
+END_TEST
+
+/* Each prefix of a document is cut short: none is canonical. */
+START_TEST(test_jcs_check_truncated)
+{
+    static const char doc[] =
+        "{\"a\":[1,-2.5,\"x\\n\\u0001\xc3\xa9\",true,false,null,{}],"
+        "\"b\":{\"c\":\"\xf0\x9f\x98\x80\"},\"d\":1e+21}";
+    size_t n;
+
+    ck_assert_int_eq(jcs_check(doc, sizeof(doc) - 1), 0);
+    for (n = 0; n < sizeof(doc) - 1; n++) {
+        ck_assert_msg(jcs_check(doc, n) == -EINVAL, "accepts %.*s", (int)n,
+                      doc);
+    }
+}
+END_TEST
+
+/* Deleting, doubling or replacing any one byte of canonical text
+ * leaves the check in agreement with parse, encode and compare. */
+START_TEST(test_jcs_check_mutations)
+{
+    static const char subst[] = " \"\\,:0159.eE+-{}[]atu\x7f\x80\xc3\xee";
+    const char *t = _i < (int)NELEM(canonical) ? canonical[_i]
+                    : "{\"a\":[1,-2.5,\"x\\n\xc3\xa9\"],\"b\":{\"c\":0}}";
+    size_t n = strlen(t);
+    char m[256];
+    size_t i, k;
+
+    ck_assert_uint_lt(n + 1, sizeof(m));
+    for (i = 0; i < n; i++) {
+        memcpy(m, t, i);
+        memcpy(m + i, t + i + 1, n - i - 1);
+        check_agrees(m, n - 1);
+        memcpy(m, t, i + 1);
+        memcpy(m + i + 1, t + i, n - i);
+        check_agrees(m, n + 1);
+        for (k = 0; k < sizeof(subst) - 1; k++) {
+            memcpy(m, t, n);
+            m[i] = subst[k];
+            check_agrees(m, n);
+        }
+    }
+}
+END_TEST
+
+/* Nesting is bounded by JCS_MAX_DEPTH and takes no recursion: a deep
+ * input is refused, not a stack overflow. */
+START_TEST(test_jcs_check_depth)
+{
+    size_t big = 1000000;
+    char *t = malloc(2 * big);
+    size_t d;
+
+    ck_assert_ptr_nonnull(t);
+    for (d = JCS_MAX_DEPTH; d <= JCS_MAX_DEPTH + 1; d++) {
+        memset(t, '[', d);
+        memset(t + d, ']', d);
+        ck_assert_int_eq(jcs_check(t, 2 * d),
+                         d <= JCS_MAX_DEPTH ? 0 : -E2BIG);
+    }
+    memset(t, '[', big);
+    memset(t + big, ']', big);
+    ck_assert_int_eq(jcs_check(t, 2 * big), -E2BIG);
+    ck_assert_int_eq(jcs_check(t, big), -E2BIG);
+    free(t);
+}
+END_TEST
+
+START_TEST(test_jcs_load_matches_jansson)
+{
+    static const char doc[] =
+        "{\"\\n\\\"\":\"a\\u0000b\\t\xc3\xa9\",\"a\":[1,-2.5,1e+21,"
+        "-9223372036854776000,true,false,null,{},[],\"\"],"
+        "\"b\":{\"c\":\"\xf0\x9f\x98\x80\"}}";
+    const char *t = _i < (int)NELEM(canonical) ? canonical[_i] : doc;
+    json_t *want = json_loadb(t, strlen(t), JSON_DECODE_ANY |
+                              JSON_ALLOW_NUL, NULL);
+    json_t *got = NULL;
+    int rc = jcs_load(t, strlen(t), &got);
+
+    if (want == NULL) {
+        /* 100000000000000000000: too big for json_int_t */
+        ck_assert_int_eq(rc, -ERANGE);
+        ck_assert_ptr_null(got);
+        return;
+    }
+    ck_assert_int_eq(rc, 0);
+    ck_assert_msg(json_equal(got, want), "differs for %s", t);
+    ck_assert_int_eq(json_typeof(got), json_typeof(want));
+    json_decref(got);
+    json_decref(want);
+}
+END_TEST
+
+START_TEST(test_jcs_load_rejects)
+{
+    static const char *const bad[] = {
+        "{\"\\u0000\":1}", "[10000000000000000000]", "{\"a\":1,\"a\":2}",
+        "[1.0]", "{\"a\" :1}",
+    };
+    static const int want[] = {-ERANGE, -ERANGE, -EINVAL, -EINVAL, -EINVAL};
+    json_t *got = json_true();
+
+    ck_assert_int_eq(jcs_load(bad[_i], strlen(bad[_i]), &got), want[_i]);
+    ck_assert_ptr_null(got);
+}
+END_TEST
+
+START_TEST(test_jcs_load_members_keeps)
+{
+    static const char doc[] =
+        "{\"\\n\":[{\"j\":1}],\"a\":{\"b\":1,\"x\":[2]},"
+        "\"b\":[1,{\"c\":\"]}\\\"\"}],\"c\":\"x\",\"d\":-1.5,"
+        "\"e\":{\"f\":{\"g\":1,\"h\":2},\"i\":3}}";
+    static const struct jcs_keep only_f[] = {{"f", NULL}, {NULL, NULL}};
+    static const struct jcs_keep only_j[] = {{"k", NULL}, {NULL, NULL}};
+    static const struct jcs_keep keep[] = {
+        {"a", NULL}, {"d", NULL}, {"zz", NULL}, {"e", only_f},
+        {"\n", only_j}, {NULL, NULL},
+    };
+    json_t *want = json_loads("{\"a\":{\"b\":1,\"x\":[2]},\"d\":-1.5,"
+                              "\"e\":{\"f\":{\"g\":1,\"h\":2}},"
+                              "\"\\n\":[{\"j\":1}]}", 0, NULL);
+    json_t *got = NULL;
+
+    ck_assert_ptr_nonnull(want);
+    ck_assert_int_eq(jcs_load_members(doc, sizeof(doc) - 1, keep, &got), 0);
+    ck_assert(json_equal(got, want));
+    json_decref(got);
+    /* Not an object: all of it. */
+    ck_assert_int_eq(jcs_load_members("[1,{\"c\":2}]", 11, keep, &got), 0);
+    ck_assert_uint_eq(json_array_size(got), 2);
+    json_decref(got);
+    json_decref(want);
+}
+END_TEST
+
+/* What is not built is checked all the same. */
+START_TEST(test_jcs_load_members_checks_the_rest)
+{
+    static const char *const bad[] = {
+        "{\"a\":1,\"b\":10000000000000000000}",
+        "{\"a\":1,\"b\":{\"\\u0000\":1}}",
+        "{\"a\":1,\"b\":[1.0]}",
+        "{\"a\":1,\"b\":{\"y\":1,\"x\":2}}",
+    };
+    static const int want[] = {-ERANGE, -ERANGE, -EINVAL, -EINVAL};
+    static const struct jcs_keep keep[] = {{"a", NULL}, {NULL, NULL}};
+    json_t *got = json_true();
+
+    ck_assert_int_eq(jcs_load_members(bad[_i], strlen(bad[_i]), keep, &got),
+                     want[_i]);
+    ck_assert_ptr_null(got);
+}
+END_TEST
+
 static Suite *jcs_suite(void)
 {
     Suite *s = suite_create("jcs");
@@ -442,6 +825,29 @@ static Suite *jcs_suite(void)
     tcase_add_loop_test(tc, test_jcs_number_literals, 0, NELEM(literals));
     tcase_add_loop_test(tc, test_jcs_number_rejects_nonfinite, 0, 4);
     tcase_add_loop_test(tc, test_jcs_number_roundtrip, 0, 200);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("jcs_check");
+    tcase_add_loop_test(tc, test_jcs_check_rfc8785_vectors, 0,
+                        NELEM(vectors));
+    tcase_add_test(tc, test_jcs_check_encoder_outputs);
+    tcase_add_loop_test(tc, test_jcs_check_accepts, 0, NELEM(canonical));
+    tcase_add_loop_test(tc, test_jcs_check_rejects, 0, NELEM(noncanonical));
+    tcase_add_test(tc, test_jcs_check_truncated);
+    tcase_add_loop_test(tc, test_jcs_check_mutations, 0,
+                        NELEM(canonical) + 1);
+    tcase_add_test(tc, test_jcs_check_depth);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("jcs_load");
+    tcase_add_loop_test(tc, test_jcs_load_matches_jansson, 0,
+                        NELEM(canonical) + 1);
+    tcase_add_loop_test(tc, test_jcs_load_rejects, 0, 5);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("jcs_load_members");
+    tcase_add_test(tc, test_jcs_load_members_keeps);
+    tcase_add_loop_test(tc, test_jcs_load_members_checks_the_rest, 0, 4);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -72,7 +72,21 @@ struct work {
     struct buf prot;  /* the header hdr was read from, if kept */
     json_t *hdr;
     bool kept;
+    /* hdr's x5c chain as last checked against the bundle: for principal
+     * x5c_who, at record times in x5c_at, the leaf key is x5c_key. A
+     * SPIRE log has one chain for thousands of records. */
+    struct key *x5c_key;
+    char *x5c_who;
+    struct x5c_valid x5c_at;
 };
+
+static void x5c_forget(struct work *w)
+{
+    key_free(w->x5c_key);
+    free(w->x5c_who);
+    w->x5c_key = NULL;
+    w->x5c_who = NULL;
+}
 
 #define LINE_HEAD "{\"payload\":"
 #define LINE_PROT ",\"protected\":\""
@@ -213,8 +227,47 @@ static struct key *find_key(const struct verify_opts *o, const char *kid)
 
 /* The key that must have made the signature: a trusted --key named by
  * kid, or the leaf of an x5c chain that leads to the --bundle. */
+/* x5c_check, or the answer it gave for this worker's header before
+ * when the principal is the same and the record's time lies where every
+ * certificate of the verified chain is valid (nothing else in the check
+ * depends on the time). *k is the leaf's key, owned by the cache or by
+ * *owned. */
+static int x5c_signer(struct work *w, const json_t *x5c,
+                      const struct verify_opts *o, int64_t ms,
+                      const char *who, struct key **k, struct key **owned,
+                      char *why, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct x5c_valid v;
+    int rc;
+
+    if (w->x5c_key != NULL && who != NULL && ms >= 0 &&
+        strcmp(w->x5c_who, who) == 0 && t >= w->x5c_at.from &&
+        t < w->x5c_at.until) {
+        *k = w->x5c_key;
+        return 0;
+    }
+    rc = x5c_check(x5c, o->bundle, ms, who, owned, &v, why, cap);
+    if (rc < 0) {
+        return rc;
+    }
+    *k = *owned;
+    /* Kept only with the header it came from (header_of forgets it). */
+    if (w->kept && who != NULL) {
+        x5c_forget(w);
+        w->x5c_who = strdup(who);
+        if (w->x5c_who != NULL) {
+            w->x5c_key = *owned;
+            w->x5c_at = v;
+            *owned = NULL;
+        }
+    }
+    return 0;
+}
+
 static char *signer_key(struct line *l, const struct verify_opts *o,
-                        const json_t *h, struct key **k, struct key **owned)
+                        struct work *w, const json_t *h, struct key **k,
+                        struct key **owned)
 {
     const char *kid = json_string_value(json_object_get(h, "kid"));
     const json_t *x5c = json_object_get(h, "x5c");
@@ -229,14 +282,13 @@ static char *signer_key(struct line *l, const struct verify_opts *o,
         return NULL;
     }
     if (x5c != NULL && o->bundle != NULL) {
-        if (x5c_check(x5c, o->bundle, ms, who, owned, why,
-                      sizeof(why)) < 0) {
+        if (x5c_signer(w, x5c, o, ms, who, k, owned, why, sizeof(why)) <
+            0) {
             return fmt("%s", why);
         }
-        if (kid != NULL && strcmp(kid, key_kid(*owned)) != 0) {
+        if (kid != NULL && strcmp(kid, key_kid(*k)) != 0) {
             return fmt("kid %s is not the x5c leaf's key", kid);
         }
-        *k = *owned;
         return NULL;
     }
     if (x5c != NULL) {
@@ -455,6 +507,7 @@ static const json_t *header_of(struct work *w, const struct parts *pt)
         h = NULL;
     }
     json_decref(w->hdr);
+    x5c_forget(w);
     w->hdr = h;
     w->prot.len = 0;
     /* If it cannot be kept, the next line decodes its own. */
@@ -508,7 +561,7 @@ static char *check_signature(struct line *l, const struct verify_opts *o,
     if (o->no_signatures) {
         return NULL;
     }
-    err = signer_key(l, o, h, &k, &owned);
+    err = signer_key(l, o, w, h, &k, &owned);
     if (err != NULL) {
         err = bound_signer(l, o, h, &k, err);
     }
@@ -779,6 +832,7 @@ static void *worker(void *arg)
         }
     }
     json_decref(w.hdr);
+    x5c_forget(&w);
     buf_cleanup(&w.input);
     buf_cleanup(&w.raw);
     buf_cleanup(&w.prot);

@@ -111,8 +111,34 @@ static X509 *decode_cert(const json_t *v)
     return c;
 }
 
+/* The times of the verified chain (anchor included) inside which every
+ * certificate of it is valid: [*lo, *hi), as OpenSSL checks them. */
+static void chain_window(X509_STORE_CTX *ctx, time_t *lo, time_t *hi)
+{
+    STACK_OF(X509) *ch = X509_STORE_CTX_get0_chain(ctx);
+    int i;
+
+    *lo = 0;
+    *hi = 0; /* empty unless every certificate's times are read */
+    for (i = 0; ch != NULL && i < sk_X509_num(ch); i++) {
+        time_t nb, na;
+
+        if (x5c_validity(sk_X509_value(ch, i), &nb, &na) < 0) {
+            *lo = *hi = 0;
+            return;
+        }
+        if (i == 0 || nb > *lo) {
+            *lo = nb;
+        }
+        if (i == 0 || na < *hi) {
+            *hi = na;
+        }
+    }
+}
+
 static int chain_ok(X509 *leaf, STACK_OF(X509) *rest, X509_STORE *store,
-                    int64_t at_ms, char *why, size_t cap)
+                    int64_t at_ms, struct x5c_valid *v, char *why,
+                    size_t cap)
 {
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     int err, ok = 0;
@@ -128,14 +154,16 @@ static int chain_ok(X509 *leaf, STACK_OF(X509) *rest, X509_STORE *store,
         err = X509_STORE_CTX_get_error(ctx);
         snprintf(why, cap, "x5c chain rejected at the record's time: %s",
                  X509_verify_cert_error_string(err));
+    } else if (v != NULL) {
+        chain_window(ctx, &v->from, &v->until);
     }
     X509_STORE_CTX_free(ctx);
     return ok;
 }
 
 int x5c_check(const json_t *x5c, struct x509_store_st *store, int64_t at_ms,
-              const char *principal, struct key **leafkey, char *why,
-              size_t cap)
+              const char *principal, struct key **leafkey,
+              struct x5c_valid *valid, char *why, size_t cap)
 {
     STACK_OF(X509) *rest = sk_X509_new_null();
     X509 *leaf = NULL;
@@ -161,7 +189,7 @@ int x5c_check(const json_t *x5c, struct x509_store_st *store, int64_t at_ms,
         snprintf(why, cap, "x5c[0] is not a DER certificate");
         goto out;
     }
-    if (!chain_ok(leaf, rest, store, at_ms, why, cap)) {
+    if (!chain_ok(leaf, rest, store, at_ms, valid, why, cap)) {
         goto out;
     }
     if (x5c_uri_san(leaf, id, sizeof(id)) < 0) {

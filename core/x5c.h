@@ -26,13 +26,22 @@ x5c_validity(struct x509_st *cert, time_t *not_before, time_t *not_after);
 __attribute__((warn_unused_result)) int
 x5c_load_bundle(const char *path, struct x509_store_st **out);
 void x5c_store_free(struct x509_store_st *s);
+/* The Unix times [from, until) at which a chain that verified would
+ * verify again: every certificate of it, the anchor too, is valid. */
+struct x5c_valid {
+    time_t from;
+    time_t until;
+};
+
 /* Check an x5c array: the chain leads to an anchor in store at time
  * at_ms (so the record's time lies inside every certificate's validity),
  * the leaf's URI SAN equals principal. On success *leaf gets the leaf's
- * public key (free with key_free). On failure, -EBADMSG with the reason
- * in why. */
+ * public key (free with key_free) and, if valid is not NULL, the times
+ * the same answer holds for. On failure, -EBADMSG with the reason in
+ * why. */
 __attribute__((warn_unused_result)) int
 x5c_check(const json_t *x5c, struct x509_store_st *store, int64_t at_ms,
-          const char *principal, struct key **leaf, char *why, size_t cap);
+          const char *principal, struct key **leaf, struct x5c_valid *valid,
+          char *why, size_t cap);
 
 #endif

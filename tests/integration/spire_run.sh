@@ -415,6 +415,55 @@ sec_tamper() {
         fails_only "$T/t4.log" 4 "signature"
 }
 
+# 8b. kest verify remembers a chain it verified for the records that
+# share its header, but only for record times at which every
+# certificate of the chain is valid. resign SRC N MS DST: record N of
+# SRC with timestamp_ms set to MS and signed again with the leaf's key
+# (a workload whose clock is off), so only the time is wrong.
+resign() {
+    "$PY" - "$@" "$CERTS/leaf-p256.key.der" <<'EOF2'
+import base64, re, sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import \
+    decode_dss_signature
+src, n, ms, dst, keyfile = sys.argv[1:6]
+key = serialization.load_der_private_key(open(keyfile, "rb").read(), None)
+lines = open(src).read().splitlines()
+line = lines[int(n) - 1]
+head, prot_at = '{"payload":', line.rindex(',"protected":"')
+sig_at = line.rindex('","signature":"')
+pay = re.sub(r'"timestamp_ms":[0-9]+', '"timestamp_ms":' + ms,
+             line[len(head):prot_at], count=1)
+prot = line[prot_at + len(',"protected":"'):sig_at]
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+der = key.sign((prot + "." + b64(pay.encode())).encode(),
+               ec.ECDSA(hashes.SHA256()))
+r, s = decode_dss_signature(der)
+sig = b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+lines[int(n) - 1] = (head + pay + ',"protected":"' + prot +
+                     '","signature":"' + sig + '"}')
+open(dst, "w").write("\n".join(lines) + "\n")
+EOF2
+}
+sec_chain_times() {
+    resign "$T/ok.keep" 4 "$(jq -s '.[3].payload.timestamp_ms' \
+        "$T/ok.keep")" "$T/c0.log"
+    check "chain times: re-signed at its own time, the log verifies" \
+        vbundle "$T/c0.log"
+    # 2200-01-01 and 1970: past the leaf's notAfter, before notBefore.
+    resign "$T/ok.keep" 4 7258118400000 "$T/c1.log"
+    resign "$T/ok.keep" 4 1000 "$T/c2.log"
+    for j in 1 2; do
+        check "chain times: a record dated after the chain expired fails" \
+            vfails "c1.log:4: x5c chain rejected at the record's time" \
+            -j "$j" --bundle "$CERTS/bundle.pem" "$T/c1.log"
+        check "chain times: a record dated before it was issued fails" \
+            vfails "c2.log:4: x5c chain rejected at the record's time" \
+            -j "$j" --bundle "$CERTS/bundle.pem" "$T/c2.log"
+    done
+}
+
 # 9. The Workload API goes through libnghttp2: no process of a SPIRE
 # run maps libcurl (4 ms to load). The kest command and the hosts are
 # seen in the dynamic loader's log (LD_DEBUG=files, one file per pid);
@@ -481,6 +530,7 @@ sec_missing_big
 sec_shortlived
 sec_rotate
 sec_tamper
+sec_chain_times
 sec_no_curl
 sec_dash
 stop_servers

@@ -527,6 +527,21 @@ static int scan_string(struct jcs_scan *s, bool *plain, bool *nul)
     return -EINVAL;
 }
 
+/* The byte a checked escape sequence at p (a backslash) stands for;
+ * canonical text escapes nothing above U+001F with \\u. */
+static char unescape(const char *p)
+{
+    switch (p[1]) {
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    case 'u': return (char)((unsigned)(p[4] - '0') << 4 | hex_value(p[5]));
+    default: return p[1]; /* '"' or '\\' */
+    }
+}
+
 /* Next UTF-16 code unit of checked string content, escapes decoded. */
 static int unit_next(struct u16it *it)
 {
@@ -536,16 +551,7 @@ static int unit_next(struct u16it *it)
         return u16_next(it);
     }
     it->p += p[1] == 'u' ? 6 : 2;
-    switch (p[1]) {
-    case 'b': return '\b';
-    case 'f': return '\f';
-    case 'n': return '\n';
-    case 'r': return '\r';
-    case 't': return '\t';
-    case 'u': return (int)((unsigned)(p[4] - '0') << 4 |
-                           hex_value((char)p[5]));
-    default: return p[1]; /* '"' or '\\' */
-    }
+    return (unsigned char)unescape((const char *)p);
 }
 
 /* Does the level's last key sort strictly before k[0..n)? RFC 8785
@@ -815,19 +821,6 @@ struct jcs_loader {
     struct buf tmp; /* an unescaped string */
     const struct jcs_keep *keep; /* members of this object to build */
 };
-
-static char unescape(const char *p)
-{
-    switch (p[1]) {
-    case 'b': return '\b';
-    case 'f': return '\f';
-    case 'n': return '\n';
-    case 'r': return '\r';
-    case 't': return '\t';
-    case 'u': return (char)((unsigned)(p[4] - '0') << 4 | hex_value(p[5]));
-    default: return p[1];
-    }
-}
 
 /* The closing quote of the checked string that opens at p: the first
  * quote after it that an even run of backslashes precedes. */

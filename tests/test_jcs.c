@@ -174,6 +174,19 @@ static void read_all(const char *path, struct buf *out)
     fclose(f);
 }
 
+/* Reference vector i: its input and its canonical output, appended. */
+static void read_vector(size_t i, struct buf *in, struct buf *want)
+{
+    char path[4096];
+
+    snprintf(path, sizeof(path), "%s/%s.input.json", KEST_SHARED_JCS,
+             vectors[i]);
+    read_all(path, in);
+    snprintf(path, sizeof(path), "%s/%s.output.json", KEST_SHARED_JCS,
+             vectors[i]);
+    read_all(path, want);
+}
+
 static double from_bits(uint64_t bits)
 {
     double d;
@@ -194,7 +207,6 @@ static char *encode_ok(const json_t *v)
 
 START_TEST(test_jcs_encode_rfc8785_vectors)
 {
-    char path[4096];
     struct buf in, want, got;
     json_error_t err;
     json_t *v;
@@ -202,12 +214,7 @@ START_TEST(test_jcs_encode_rfc8785_vectors)
     buf_init(&in);
     buf_init(&want);
     buf_init(&got);
-    snprintf(path, sizeof(path), "%s/%s.input.json", KEST_SHARED_JCS,
-             vectors[_i]);
-    read_all(path, &in);
-    snprintf(path, sizeof(path), "%s/%s.output.json", KEST_SHARED_JCS,
-             vectors[_i]);
-    read_all(path, &want);
+    read_vector((size_t)_i, &in, &want);
     v = json_loadb((char *)in.data, in.len, JSON_DECODE_ANY, &err);
     ck_assert_msg(v != NULL, "%s: %s", vectors[_i], err.text);
     ck_assert_int_eq(jcs_encode(&got, v), 0);
@@ -559,18 +566,12 @@ static void check_encoded(const json_t *v)
 
 START_TEST(test_jcs_check_rfc8785_vectors)
 {
-    char path[4096];
     struct buf in, want;
     json_t *v;
 
     buf_init(&in);
     buf_init(&want);
-    snprintf(path, sizeof(path), "%s/%s.input.json", KEST_SHARED_JCS,
-             vectors[_i]);
-    read_all(path, &in);
-    snprintf(path, sizeof(path), "%s/%s.output.json", KEST_SHARED_JCS,
-             vectors[_i]);
-    read_all(path, &want);
+    read_vector((size_t)_i, &in, &want);
     ck_assert_int_eq(jcs_check((char *)want.data, want.len), 0);
     ck_assert_int_eq(jcs_check((char *)in.data, in.len), -EINVAL);
     v = json_loadb((char *)in.data, in.len, JSON_DECODE_ANY, NULL);

@@ -488,7 +488,7 @@ static int start(struct h2_conn *c, struct h2_x *x)
 /* Write what nghttp2 has queued until the socket is full. */
 static int pump_out(struct h2_conn *c, struct h2_x *x)
 {
-    while (!c->peer_gone) {
+    for (;;) {
         ssize_t n;
 
         if (c->out_n == 0) {
@@ -499,6 +499,13 @@ static int pump_out(struct h2_conn *c, struct h2_x *x)
                                                             : -EIO;
             }
             c->out_n = (size_t)n;
+        }
+        if (c->peer_gone) {
+            /* Nothing reaches the peer any more, but nghttp2 must still
+             * see its frames leave: a stream whose HEADERS it never
+             * handed over would not take the answer. */
+            c->out_n = 0;
+            continue;
         }
         n = send(c->fd, c->out, c->out_n, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) {
@@ -518,7 +525,6 @@ static int pump_out(struct h2_conn *c, struct h2_x *x)
         c->out += n;
         c->out_n -= (size_t)n;
     }
-    return 0;
 }
 
 /* Wait for the socket: 1 if there is something to read, 0 to go round

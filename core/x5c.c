@@ -196,9 +196,9 @@ int x5c_check(const json_t *x5c, struct x509_store_st *store, int64_t at_ms,
         snprintf(why, cap, "leaf certificate has no single URI SAN");
         goto out;
     }
-    if (strcmp(id, principal) != 0) {
+    if (principal == NULL || strcmp(id, principal) != 0) {
         snprintf(why, cap, "leaf URI SAN %s is not the principal %s", id,
-                 principal);
+                 principal ? principal : "(none)");
         goto out;
     }
     rc = key_from_pkey(X509_get0_pubkey(leaf), leafkey);

@@ -173,15 +173,16 @@ struct payload {
 static const char *principal_of(void);
 static const char *provider_of(void);
 
-/* The identity block: provider and principal, and what the provider
- * adds (describe). */
-static int identity_member(struct jw_obj *o)
+/* The identity block: provider and principal, and with describe what
+ * the provider adds (only signed records have that). */
+static int identity_member(struct jw_obj *o, bool describe)
 {
     json_t *ident;
     struct jw_obj id;
     int rc;
 
-    if (engine_id.ops == NULL || engine_id.ops->describe == NULL) {
+    if (!describe || engine_id.ops == NULL ||
+        engine_id.ops->describe == NULL) {
         jw_obj_begin(&id, o->w);
         jw_str(&id, "principal", principal_of());
         jw_str(&id, "provider", provider_of());
@@ -201,8 +202,7 @@ static int identity_member(struct jw_obj *o)
     return rc;
 }
 
-/* Fields every record carries. With describe, the identity block holds
- * the provider's own fields (only signed records have them). */
+/* Fields every record carries (see identity_member for describe). */
 static int payload_begin(struct payload *pl, const struct kest_proc *p,
                          const char *op, bool describe)
 {
@@ -237,14 +237,7 @@ static int payload_begin(struct payload *pl, const struct kest_proc *p,
     jw_obj_begin(&sub, &pl->w);
     jw_str(&sub, "principal", principal_of());
     jw_obj_into(&sub, &pl->o, "labels");
-    if (describe) {
-        rc = identity_member(&pl->o);
-    } else {
-        jw_obj_begin(&sub, &pl->w);
-        jw_str(&sub, "principal", principal_of());
-        jw_str(&sub, "provider", provider_of());
-        jw_obj_into(&sub, &pl->o, "identity");
-    }
+    rc = identity_member(&pl->o, describe);
     if (rc == 0) {
         rc = procinfo_write(&pl->o, "process", p->pid, p->instance);
     }

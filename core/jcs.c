@@ -273,14 +273,6 @@ static int key_cmp_utf16(const struct jkey *x, const struct jkey *y)
     }
 }
 
-int jcs_key_cmp(const char *a, size_t an, const char *b, size_t bn)
-{
-    struct jkey x = {a, an, NULL};
-    struct jkey y = {b, bn, NULL};
-
-    return key_cmp(&x, &y);
-}
-
 static int put_object(struct buf *out, const json_t *v)
 {
     size_t n = json_object_size(v);

@@ -18,9 +18,6 @@ KEST_WUR int jcs_number(struct buf *out, double d);
 /* Append s (n bytes) as a JCS string: quoted, with the minimal escapes.
  * -EINVAL (and out unchanged) if s is not valid UTF-8. */
 KEST_WUR int jcs_string(struct buf *out, const char *s, size_t n);
-/* Order of two member names (valid UTF-8) as RFC 8785 sorts them: by
- * UTF-16 code units. <0, 0 or >0. */
-int jcs_key_cmp(const char *a, size_t an, const char *b, size_t bn);
 
 /* Deepest nesting of arrays and objects that jcs_check and jcs_load
  * take (jansson reads 2048 levels; record payloads use a handful). */

@@ -95,11 +95,15 @@ static void put_bytes(struct jw *w, const char *s, size_t n)
     put(w, "\"}", 2);
 }
 
-void jw_strn(struct jw_obj *o, const char *name, const char *s, size_t n)
+/* Member name: s as text (lossless: as a byte string), or null. */
+static void text(struct jw_obj *o, const char *name, const char *s,
+                 size_t n, bool lossless)
 {
     if (member(o, name)) {
         if (s == NULL) {
             put(o->w, "null", 4);
+        } else if (lossless) {
+            put_bytes(o->w, s, n);
         } else {
             put_string(o->w, s, n);
         }
@@ -107,21 +111,19 @@ void jw_strn(struct jw_obj *o, const char *name, const char *s, size_t n)
     }
 }
 
+void jw_strn(struct jw_obj *o, const char *name, const char *s, size_t n)
+{
+    text(o, name, s, n, false);
+}
+
 void jw_str(struct jw_obj *o, const char *name, const char *s)
 {
-    jw_strn(o, name, s, s ? strlen(s) : 0);
+    text(o, name, s, s ? strlen(s) : 0, false);
 }
 
 void jw_bytes(struct jw_obj *o, const char *name, const char *s, size_t n)
 {
-    if (member(o, name)) {
-        if (s == NULL) {
-            put(o->w, "null", 4);
-        } else {
-            put_bytes(o->w, s, n);
-        }
-        done(o);
-    }
+    text(o, name, s, n, true);
 }
 
 void jw_int(struct jw_obj *o, const char *name, long long v)

@@ -52,27 +52,33 @@ void log_cleanup(struct log *lg)
     lg->path = NULL;
 }
 
-/* Is lg->fd still the file we opened? The host may have closed it or
- * put something else on that number, even its own descriptor of the
- * log: only one opened as open_log does (read-write, appending,
- * non-blocking, close-on-exec) is taken for ours. */
-static bool still_ours(struct log *lg)
+/* Is lg->fd still the descriptor open_log made? The host may have
+ * closed it or put something else on that number, even its own
+ * descriptor of the log: only one opened as open_log does (read-write,
+ * appending, non-blocking, close-on-exec) is taken for ours. */
+static bool fd_is_ours(const struct log *lg)
 {
     struct stat st;
     int fl, fdfl;
 
-    if (lg->fd < 0) {
+    if (fstat(lg->fd, &st) < 0 || st.st_dev != lg->dev ||
+        st.st_ino != lg->ino) {
         return false;
     }
-    if (!lg->own_fds && (fstat(lg->fd, &st) < 0 || st.st_dev != lg->dev ||
-                         st.st_ino != lg->ino)) {
-        return false;
-    }
-    fl = lg->own_fds ? O_RDWR | O_APPEND | O_NONBLOCK : fcntl(lg->fd, F_GETFL);
-    fdfl = lg->own_fds ? FD_CLOEXEC : fcntl(lg->fd, F_GETFD);
-    if (fl < 0 || fdfl < 0 || (fl & O_ACCMODE) != O_RDWR ||
-        (fl & (O_APPEND | O_NONBLOCK)) != (O_APPEND | O_NONBLOCK) ||
-        (fdfl & FD_CLOEXEC) == 0) {
+    fl = fcntl(lg->fd, F_GETFL);
+    fdfl = fcntl(lg->fd, F_GETFD);
+    return fl >= 0 && fdfl >= 0 && (fl & O_ACCMODE) == O_RDWR &&
+           (fl & (O_APPEND | O_NONBLOCK)) == (O_APPEND | O_NONBLOCK) &&
+           (fdfl & FD_CLOEXEC) != 0;
+}
+
+/* Can lg->fd take the next append? Where host code runs beside us, the
+ * descriptor itself is checked first (fd_is_ours). */
+static bool still_ours(struct log *lg)
+{
+    struct stat st;
+
+    if (lg->fd < 0 || (!lg->own_fds && !fd_is_ours(lg))) {
         return false;
     }
     /* The path may name another file by now (rotated, removed,

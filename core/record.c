@@ -190,13 +190,6 @@ static int assemble(const struct buf *pay, const struct buf *prot,
     return rc;
 }
 
-/* The protected header of the last record sealed, JCS and base64url:
- * a run of records by one identity has the same header, so its
- * base64url is made once. */
-static pthread_mutex_t hdr_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct buf hdr_jcs;
-static struct buf hdr_b64;
-
 static int encode_header(const json_t *hdr, struct buf *prot)
 {
     struct buf h;
@@ -204,26 +197,9 @@ static int encode_header(const json_t *hdr, struct buf *prot)
 
     buf_init(&h);
     rc = jcs_encode(&h, hdr);
-    if (rc < 0) {
-        goto out;
-    }
-    pthread_mutex_lock(&hdr_mu);
-    if (hdr_jcs.len != h.len || memcmp(hdr_jcs.data, h.data, h.len) != 0) {
-        hdr_jcs.len = 0;
-        hdr_b64.len = 0;
-        rc = b64url_encode(&hdr_b64, h.data, h.len);
-        if (rc == 0) {
-            rc = buf_append(&hdr_jcs, h.data, h.len);
-        }
-        if (rc < 0) {
-            hdr_jcs.len = 0; /* no half-made cache entry */
-        }
-    }
     if (rc == 0) {
-        rc = buf_append(prot, hdr_b64.data, hdr_b64.len);
+        rc = b64url_encode(prot, h.data, h.len);
     }
-    pthread_mutex_unlock(&hdr_mu);
-out:
     buf_cleanup(&h);
     return rc;
 }

@@ -164,9 +164,10 @@ static bool is_aws_setting(const char *e)
     return false;
 }
 
-/* Copies of the settings live here, not on the heap: a process that
- * records nothing then never starts malloc (its first use costs a
- * getrandom, a brk and page faults). Settings past it go to malloc. */
+/* Copies of the settings live here, not on the heap, so that taking
+ * them does not start malloc in a process that may never use it (its
+ * first use costs a getrandom, a brk and page faults). Settings past
+ * the arena go to malloc. */
 static char snap_arena[8192];
 static size_t snap_used;
 
